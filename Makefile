@@ -1,0 +1,74 @@
+# Every target installs what it needs first (make setup is idempotent and quick when nothing changed).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+CDK       := npx --no-install cdk
+LOCAL_PORT ?= 4566
+LOCAL_ENV := AWS_ENDPOINT_URL=http://localhost:$(LOCAL_PORT) AWS_ACCESS_KEY_ID=test \
+             AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
+             CDK_DEFAULT_ACCOUNT=123456789012 CDK_DEFAULT_REGION=us-east-1
+STAMPS    := $(VENV)/.stamp-pip node_modules/.stamp-npm
+
+.PHONY: help setup test lint typecheck unit synth deploy destroy diff \
+        local-up local-down deploy-local destroy-local demo bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.stamp-pip: requirements.txt requirements-dev.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt -e .
+	@touch $@
+
+node_modules/.stamp-npm: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(STAMPS) ## Create .venv, install Python packages and the pinned CDK CLI (idempotent)
+
+lint: setup ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup ## mypy
+	$(VENV)/bin/mypy
+
+test: lint typecheck ## Lint, type-check and run every test (unit, handler, template, local cloud end to end)
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+synth: setup ## Synthesize the TranscriptionPipeline template into cdk.out/
+	$(CDK) synth --quiet
+
+deploy: setup ## Deploy to the AWS account of your current credentials
+	$(CDK) deploy --require-approval never
+
+destroy: setup ## Remove the stack from your AWS account
+	$(CDK) destroy --force
+
+diff: setup ## Show what a deploy would change in your AWS account
+	$(CDK) diff
+
+local-up: setup ## Start the local cloud in the background on localhost:$(LOCAL_PORT)
+	$(PY) -m localcloud up --port $(LOCAL_PORT)
+
+local-down: ## Stop the local cloud
+	@if [ -x $(PY) ]; then $(PY) -m localcloud down --port $(LOCAL_PORT); fi
+
+deploy-local: setup ## Bootstrap and deploy the app to the running local cloud
+	$(LOCAL_ENV) $(CDK) bootstrap aws://123456789012/us-east-1 --quiet
+	$(LOCAL_ENV) $(CDK) deploy --require-approval never --quiet
+
+destroy-local: setup ## Destroy the app on the running local cloud
+	$(LOCAL_ENV) $(CDK) destroy --force
+
+demo: setup ## Local cloud up, deploy, transcribe a shipped sample, print it, destroy, local cloud down
+	$(PY) -m localcloud demo --port $(LOCAL_PORT)
+
+bench: setup ## Run the benchmarks and write benchmarks/results
+	$(PY) -m benchmarks
+
+clean: local-down ## Remove build output (keeps .venv and node_modules)
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
