@@ -9,6 +9,9 @@ LOCAL_PORT ?= 4566
 LOCAL_ENV := AWS_ENDPOINT_URL=http://localhost:$(LOCAL_PORT) AWS_ACCESS_KEY_ID=test \
              AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
              CDK_DEFAULT_ACCOUNT=123456789012 CDK_DEFAULT_REGION=us-east-1
+# jsii prints a banner about Node 20's end of life on every synth; the pinned CLI runs fine on it.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 STAMPS    := $(VENV)/.stamp-pip node_modules/.stamp-npm
 
 .PHONY: help setup test lint typecheck unit synth deploy destroy diff \

@@ -1,0 +1,71 @@
+"""SQS batch of S3 "Object Created" events -> one Transcribe job per object version."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventBridgeNotificationEvent
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from transcribe_pipeline.clients import client
+from transcribe_pipeline.keys import S3Object
+from transcribe_pipeline.settings import Settings
+from transcribe_pipeline.starter import ForeignBucketError, Outcome, start_transcription
+
+logger = Logger()
+settings = Settings.from_env()
+transcribe = client("transcribe")
+s3 = client("s3")
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def object_from_event(event: dict[str, Any]) -> S3Object:
+    """The object version an S3 "Object Created" EventBridge event names (key decoded once)."""
+    parsed = S3EventBridgeNotificationEvent(event)
+    detail = parsed.detail
+    raw = detail.object.raw_event
+    return S3Object(
+        bucket=detail.bucket.name,
+        key=detail.object.key,  # Powertools decodes with unquote_plus, as S3 encodes it.
+        size=detail.object.size,
+        version_id=raw.get("version-id") or None,
+        etag=raw.get("etag") or None,
+    )
+
+
+def record_handler(record: SQSRecord) -> None:
+    """Start the job for one queued event; raising sends just this message back to the queue."""
+    obj = object_from_event(json.loads(record.body))
+    logger.append_keys(source_key=obj.key, source_bucket=obj.bucket)
+    try:
+        result = start_transcription(obj, transcribe=transcribe, s3=s3, settings=settings)
+    except ForeignBucketError:
+        # The rule only routes this bucket's events: anything else is not ours to touch.
+        logger.exception("Ignoring an event for another bucket")
+        return
+    finally:
+        logger.remove_keys(["source_key", "source_bucket"])
+    if result.outcome is Outcome.REJECTED:
+        logger.warning(
+            "Input rejected", extra={"job_name": result.job_name, "reason": result.reason}
+        )
+    else:
+        logger.info(
+            f"Transcription job {result.outcome.value}", extra={"job_name": result.job_name}
+        )
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    """Process a batch, reporting only the failed messages for retry (ReportBatchItemFailures)."""
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,35 @@
+"""Scheduled: harvest finished jobs whose state-change event was lost; report stuck jobs."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from job_state_change import harvest_and_notify, s3, settings, transcribe
+from transcribe_pipeline.sweeper import sweep
+
+logger = Logger()
+LOOKBACK = timedelta(hours=int(os.environ.get("SWEEP_LOOKBACK_HOURS", "24")))
+GRACE = timedelta(minutes=int(os.environ.get("SWEEP_GRACE_MINUTES", "2")))
+STUCK_AFTER = timedelta(hours=int(os.environ.get("STUCK_AFTER_HOURS", "6")))
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """One sweep; the counts are logged and returned for operators and tests."""
+    report = sweep(
+        transcribe=transcribe,
+        s3=s3,
+        settings=settings,
+        harvest_job=harvest_and_notify,
+        lookback=LOOKBACK,
+        grace=GRACE,
+        stuck_after=STUCK_AFTER,
+    )
+    if report.stuck:
+        logger.warning("Jobs stuck in QUEUED/IN_PROGRESS", extra={"jobs": report.stuck})
+    logger.info("Sweep done", extra={"examined": report.examined, "harvested": report.harvested})
+    return {"examined": report.examined, "harvested": report.harvested, "stuck": report.stuck}

@@ -1,0 +1,1 @@
+"""Plain logic shared by the pipeline's functions: keys, job names, starting and harvesting jobs."""

@@ -1,0 +1,176 @@
+"""Turning a finished Transcribe job into readable results (or a failure record)."""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from transcribe_pipeline.keys import (
+    S3Object,
+    failure_key,
+    parse_s3_uri,
+    transcript_key,
+)
+from transcribe_pipeline.records import write_failure
+from transcribe_pipeline.settings import Settings
+from transcribe_pipeline.transcript import TranscriptError, readable_text
+
+JOB_NAME_META = "job-name"
+JOB_CREATED_META = "job-created"
+
+
+class Harvest(enum.Enum):
+    """What harvesting a job did."""
+
+    TRANSCRIBED = "transcribed"
+    FAILED = "failed"
+    NOT_FINISHED = "not-finished"
+    SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True)
+class HarvestResult:
+    """The outcome for one job, with the source object when known."""
+
+    outcome: Harvest
+    job_name: str
+    source: S3Object
+    written: tuple[str, ...] = ()
+
+
+class ForeignJobError(ValueError):
+    """The job does not read from this pipeline's input bucket: not ours to harvest."""
+
+
+class TranscriptMissingError(RuntimeError):
+    """A COMPLETED job's result file is not in the output bucket (yet): retry later."""
+
+
+def source_of(job: dict[str, Any], settings: Settings) -> S3Object:
+    """The input object a job reads, checked to be in this pipeline's input bucket."""
+    bucket, key = parse_s3_uri(job["Media"]["MediaFileUri"])
+    if bucket != settings.input_bucket:
+        raise ForeignJobError(
+            f"Job {job['TranscriptionJobName']} reads bucket {bucket!r}, "
+            f"not this pipeline's {settings.input_bucket!r}"
+        )
+    return S3Object(bucket=bucket, key=key)
+
+
+def harvest(job_name: str, *, transcribe: Any, s3: Any, settings: Settings) -> HarvestResult:
+    """Write the outputs of a finished job; idempotent, and never over a newer job's outputs."""
+    job = transcribe.get_transcription_job(TranscriptionJobName=job_name)["TranscriptionJob"]
+    source = source_of(job, settings)
+    status = job["TranscriptionJobStatus"]
+    if status not in {"COMPLETED", "FAILED"}:
+        return HarvestResult(Harvest.NOT_FINISHED, job_name, source)
+    created = _iso(job.get("CreationTime"))
+    if _newer_job_harvested(s3, settings.output_bucket, source.key, created):
+        return HarvestResult(Harvest.SUPERSEDED, job_name, source)
+    metadata = {JOB_NAME_META: job_name, JOB_CREATED_META: created}
+    if status == "FAILED":
+        reason = job.get("FailureReason") or "Amazon Transcribe reported the job as FAILED."
+        key = write_failure(
+            s3, settings.output_bucket, source, job_name=job_name, reason=reason, metadata=metadata
+        )
+        return HarvestResult(Harvest.FAILED, job_name, source, (key,))
+    result = _read_result(s3, settings.output_bucket, job_name)
+    try:
+        text = readable_text(result)
+    except TranscriptError as error:
+        reason = f"Amazon Transcribe's result file {job_name}.json is malformed: {error}"
+        key = write_failure(
+            s3, settings.output_bucket, source, job_name=job_name, reason=reason, metadata=metadata
+        )
+        return HarvestResult(Harvest.FAILED, job_name, source, (key,))
+    written = [
+        _copy_subtitles(s3, settings.output_bucket, job_name, source.key, fmt=f, metadata=metadata)
+        for f in _subtitle_formats(job)
+    ]
+    text_key = transcript_key(source.key, "txt")
+    # The .txt goes last: its presence (with this job's name) marks the job as harvested.
+    s3.put_object(
+        Bucket=settings.output_bucket,
+        Key=text_key,
+        Body=text.encode("utf-8"),
+        ContentType="text/plain; charset=utf-8",
+        Metadata=metadata,
+    )
+    s3.delete_object(Bucket=settings.output_bucket, Key=failure_key(source.key))
+    return HarvestResult(Harvest.TRANSCRIBED, job_name, source, (*written, text_key))
+
+
+def is_harvested(s3: Any, output_bucket: str, job_name: str, source_key: str) -> bool:
+    """Whether this job's outputs (transcript or failure record) are already written."""
+    for key in (transcript_key(source_key, "txt"), failure_key(source_key)):
+        metadata = _metadata(s3, output_bucket, key)
+        if metadata is not None and metadata.get(JOB_NAME_META) == job_name:
+            return True
+    return False
+
+
+def _newer_job_harvested(s3: Any, bucket: str, source_key: str, created: str) -> bool:
+    """Whether a later upload of the same key already has its outputs (out-of-order events)."""
+    for key in (transcript_key(source_key, "txt"), failure_key(source_key)):
+        metadata = _metadata(s3, bucket, key)
+        if metadata is not None and metadata.get(JOB_CREATED_META, "") > created:
+            return True
+    return False
+
+
+def _metadata(s3: Any, bucket: str, key: str) -> dict[str, str] | None:
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            return None
+        raise
+    return dict(head.get("Metadata", {}))
+
+
+def _read_result(s3: Any, bucket: str, job_name: str) -> Any:
+    try:
+        body = s3.get_object(Bucket=bucket, Key=f"{job_name}.json")["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            raise TranscriptMissingError(f"{job_name}.json is not in {bucket}") from error
+        raise
+    try:
+        return json.loads(body)
+    except ValueError:
+        # Left to readable_text, which reports what is wrong with it.
+        return None
+
+
+def _subtitle_formats(job: dict[str, Any]) -> list[str]:
+    uris = job.get("Subtitles", {}).get("SubtitleFileUris") or []
+    return [
+        uri.rsplit(".", 1)[-1].lower() for uri in uris if uri.lower().endswith((".srt", ".vtt"))
+    ]
+
+
+def _copy_subtitles(
+    s3: Any, bucket: str, job_name: str, source_key: str, *, fmt: str, metadata: dict[str, str]
+) -> str:
+    key = transcript_key(source_key, fmt)
+    content_type = "text/vtt; charset=utf-8" if fmt == "vtt" else "application/x-subrip"
+    s3.copy_object(
+        Bucket=bucket,
+        Key=key,
+        CopySource={"Bucket": bucket, "Key": f"{job_name}.{fmt}"},
+        ContentType=content_type,
+        Metadata=metadata,
+        MetadataDirective="REPLACE",
+    )
+    return key
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value or "")

@@ -1,0 +1,120 @@
+"""Object keys: decoding, validation, job names and the output layout."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+# Amazon Transcribe batch media formats (aws-facts.md); the extension decides the format.
+MEDIA_FORMATS = {
+    "mp3": "mp3",
+    "mp4": "mp4",
+    "wav": "wav",
+    "flac": "flac",
+    "ogg": "ogg",
+    "amr": "amr",
+    "webm": "webm",
+    "m4a": "m4a",
+}
+MAX_MEDIA_BYTES = 2 * 1024**3  # Transcribe rejects files over 2 GB.
+MAX_S3_KEY_BYTES = 1024
+JOB_NAME_PATTERN = re.compile(r"^[0-9a-zA-Z._-]{1,200}$")
+_HASH_CHARS = 16
+_STEM_CHARS = 64
+TRANSCRIPTS_PREFIX = "transcripts/"
+FAILED_PREFIX = "failed/"
+
+
+@dataclass(frozen=True)
+class S3Object:
+    """One version of an uploaded object, as an S3 "Object Created" event names it."""
+
+    bucket: str
+    key: str
+    size: int | None = None
+    version_id: str | None = None
+    etag: str | None = None
+
+    @property
+    def uri(self) -> str:
+        """The ``s3://`` URI Transcribe reads (the raw key: Transcribe does no URL decoding)."""
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def media_format(self) -> str | None:
+        """Transcribe's MediaFormat for the key's extension (case-insensitive), or None."""
+        _, dot, extension = self.key.rpartition(".")
+        return MEDIA_FORMATS.get(extension.lower()) if dot else None
+
+
+def decode_event_key(raw: str) -> str:
+    """Decode a key as S3 event notifications encode it: exactly once, ``+`` meaning space."""
+    return unquote_plus(raw)
+
+
+def rejection_reason(obj: S3Object) -> str | None:
+    """Why the object can never be transcribed, or None when it may be sent to Transcribe."""
+    if obj.key.endswith("/"):
+        return "The object is a folder marker (its key ends with '/'), not a media file."
+    if obj.media_format is None:
+        allowed = ", ".join(sorted(MEDIA_FORMATS))
+        return f"Unsupported file extension; Amazon Transcribe accepts: {allowed}."
+    if obj.size is not None and obj.size == 0:
+        return "The object is empty (0 bytes)."
+    if obj.size is not None and obj.size > MAX_MEDIA_BYTES:
+        return f"The object is {obj.size} bytes; Amazon Transcribe accepts at most 2 GB."
+    if len(obj.uri) > 2000:
+        return "The object's S3 URI is longer than the 2000 characters Transcribe accepts."
+    return None
+
+
+def job_name_for(obj: S3Object, *, prefix: str) -> str:
+    """The deterministic job name of one object version: prefix, readable stem, hash."""
+    identity = "\0".join((obj.bucket, obj.key, obj.version_id or obj.etag or ""))
+    digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:_HASH_CHARS]
+    stem = _readable_stem(obj.key)
+    room = 200 - len(prefix) - len(digest) - 1
+    stem = stem[: max(0, min(room, _STEM_CHARS))].strip("-._")
+    return f"{prefix}{stem}-{digest}" if stem else f"{prefix}{digest}"
+
+
+def _readable_stem(key: str) -> str:
+    """ASCII letters, digits and ``._-`` from the file name, other runs collapsed to ``-``."""
+    file_name = key.rsplit("/", 1)[-1]
+    base = file_name.rsplit(".", 1)[0] if "." in file_name else file_name
+    ascii_text = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^0-9a-zA-Z._-]+", "-", ascii_text).strip("-._")
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """Split ``s3://bucket/key`` into bucket and key; ValueError for anything else."""
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise ValueError(f"Not an s3://bucket/key URI: {uri!r}")
+    bucket, key = uri[5:].split("/", 1)
+    if not bucket or not key:
+        raise ValueError(f"Not an s3://bucket/key URI: {uri!r}")
+    return bucket, key
+
+
+def output_key(prefix: str, source_key: str, suffix: str) -> str:
+    """``<prefix><source key><suffix>``, hashed when it would pass S3's 1024-byte key limit."""
+    key = f"{prefix}{source_key}{suffix}"
+    if len(key.encode("utf-8")) <= MAX_S3_KEY_BYTES:
+        return key
+    digest = hashlib.sha256(source_key.encode("utf-8")).hexdigest()
+    room = MAX_S3_KEY_BYTES - len(f"{prefix}…-{digest}{suffix}".encode())
+    head = source_key.encode("utf-8")[:room].decode("utf-8", "ignore")
+    return f"{prefix}{head}…-{digest}{suffix}"
+
+
+def transcript_key(source_key: str, extension: str) -> str:
+    """Where a readable result of ``source_key`` goes: ``transcripts/<key>.<extension>``."""
+    return output_key(TRANSCRIPTS_PREFIX, source_key, f".{extension}")
+
+
+def failure_key(source_key: str) -> str:
+    """Where the failure record of ``source_key`` goes: ``failed/<key>.json``."""
+    return output_key(FAILED_PREFIX, source_key, ".json")

@@ -1,0 +1,71 @@
+"""Function settings from environment variables, validated once at cold start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class SettingsError(RuntimeError):
+    """An environment variable the function needs is missing or malformed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """What the stack passes to every function (see stacks/ for the names)."""
+
+    input_bucket: str
+    output_bucket: str
+    job_name_prefix: str
+    language_code: str | None
+    identify_language: bool
+    language_options: tuple[str, ...]
+    show_speaker_labels: bool
+    max_speaker_labels: int
+    subtitle_formats: tuple[str, ...]
+    vocabulary_name: str | None
+    data_access_role_arn: str | None
+    topic_arn: str | None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and check the variables; raise SettingsError naming the variable at fault."""
+        env = os.environ if environ is None else environ
+
+        def required(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise SettingsError(f"Environment variable {name} must be set")
+            return value
+
+        def optional(name: str) -> str | None:
+            return env.get(name, "").strip() or None
+
+        def flag(name: str) -> bool:
+            value = env.get(name, "false").strip().lower()
+            if value not in {"true", "false"}:
+                raise SettingsError(f"Environment variable {name} must be true or false")
+            return value == "true"
+
+        def listing(name: str) -> tuple[str, ...]:
+            return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+
+        max_speakers = env.get("MAX_SPEAKER_LABELS", "2").strip()
+        if not max_speakers.isdigit():
+            raise SettingsError("Environment variable MAX_SPEAKER_LABELS must be an integer")
+        identify = flag("IDENTIFY_LANGUAGE")
+        return cls(
+            input_bucket=required("INPUT_BUCKET"),
+            output_bucket=required("OUTPUT_BUCKET"),
+            job_name_prefix=required("JOB_NAME_PREFIX"),
+            language_code=None if identify else required("LANGUAGE_CODE"),
+            identify_language=identify,
+            language_options=listing("LANGUAGE_OPTIONS"),
+            show_speaker_labels=flag("SHOW_SPEAKER_LABELS"),
+            max_speaker_labels=int(max_speakers),
+            subtitle_formats=listing("SUBTITLE_FORMATS"),
+            vocabulary_name=optional("VOCABULARY_NAME"),
+            data_access_role_arn=optional("DATA_ACCESS_ROLE_ARN"),
+            topic_arn=optional("TOPIC_ARN"),
+        )

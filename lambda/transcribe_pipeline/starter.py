@@ -1,0 +1,135 @@
+"""Starting one Amazon Transcribe job per uploaded object version, exactly once."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from transcribe_pipeline.keys import S3Object, job_name_for, rejection_reason
+from transcribe_pipeline.records import write_failure
+from transcribe_pipeline.settings import Settings
+
+# LimitExceededException means both "too many requests/jobs" (retry later) and "this file is
+# longer than Transcribe allows" (never succeeds); these words mark the permanent kind.
+_PERMANENT_LIMIT_WORDS = ("duration", "too long", "length of", "exceeds the maximum")
+
+
+class Outcome(enum.Enum):
+    """What became of one upload."""
+
+    STARTED = "started"
+    ALREADY_STARTED = "already-started"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """The outcome for one object, with the job name when a job exists."""
+
+    outcome: Outcome
+    job_name: str | None
+    reason: str | None = None
+
+
+class ForeignBucketError(ValueError):
+    """An event named a bucket other than this pipeline's input bucket."""
+
+
+def start_request(obj: S3Object, job_name: str, settings: Settings) -> dict[str, Any]:
+    """The StartTranscriptionJob parameters for one object."""
+    request: dict[str, Any] = {
+        "TranscriptionJobName": job_name,
+        "Media": {"MediaFileUri": obj.uri},
+        "MediaFormat": obj.media_format,
+        # No OutputKey: Transcribe writes <job>.json (and subtitles) at the bucket root.
+        "OutputBucketName": settings.output_bucket,
+    }
+    if settings.identify_language:
+        request["IdentifyLanguage"] = True
+        if settings.language_options:
+            request["LanguageOptions"] = list(settings.language_options)
+    else:
+        request["LanguageCode"] = settings.language_code
+    transcription_settings: dict[str, Any] = {}
+    if settings.show_speaker_labels:
+        transcription_settings["ShowSpeakerLabels"] = True
+        transcription_settings["MaxSpeakerLabels"] = settings.max_speaker_labels
+    if settings.vocabulary_name:
+        transcription_settings["VocabularyName"] = settings.vocabulary_name
+    if transcription_settings:
+        request["Settings"] = transcription_settings
+    if settings.subtitle_formats:
+        request["Subtitles"] = {
+            "Formats": list(settings.subtitle_formats),
+            "OutputStartIndex": 1,
+        }
+    if settings.data_access_role_arn:
+        # Deferred execution: past the concurrency quota jobs wait as QUEUED (up to 10,000)
+        # instead of failing with LimitExceededException.
+        request["JobExecutionSettings"] = {
+            "AllowDeferredExecution": True,
+            "DataAccessRoleArn": settings.data_access_role_arn,
+        }
+    return request
+
+
+def start_transcription(
+    obj: S3Object, *, transcribe: Any, s3: Any, settings: Settings
+) -> StartResult:
+    """Validate the object and start its job; record rejections; raise what may succeed later."""
+    if obj.bucket != settings.input_bucket:
+        raise ForeignBucketError(
+            f"Event for bucket {obj.bucket!r}; this pipeline reads only {settings.input_bucket!r}"
+        )
+    reason = rejection_reason(obj)
+    job_name = job_name_for(obj, prefix=settings.job_name_prefix)
+    if reason is None:
+        try:
+            transcribe.start_transcription_job(**start_request(obj, job_name, settings))
+        except ClientError as error:
+            reason = _permanent_reason(error)
+            if reason is None and _code(error) == "ConflictException":
+                return _confirm_same_object(obj, job_name, transcribe=transcribe)
+            if reason is None:
+                raise
+        else:
+            return StartResult(Outcome.STARTED, job_name)
+        write_failure(s3, settings.output_bucket, obj, job_name=job_name, reason=reason)
+        return StartResult(Outcome.REJECTED, job_name, reason)
+    write_failure(s3, settings.output_bucket, obj, job_name=None, reason=reason)
+    return StartResult(Outcome.REJECTED, None, reason)
+
+
+def _confirm_same_object(obj: S3Object, job_name: str, *, transcribe: Any) -> StartResult:
+    """A duplicate delivery: success only if the existing job reads this very object."""
+    job = transcribe.get_transcription_job(TranscriptionJobName=job_name)["TranscriptionJob"]
+    existing_uri = job.get("Media", {}).get("MediaFileUri")
+    if existing_uri != obj.uri:
+        raise JobNameCollisionError(
+            f"Job {job_name} already exists for {existing_uri!r}, not for {obj.uri!r}"
+        )
+    return StartResult(Outcome.ALREADY_STARTED, job_name)
+
+
+class JobNameCollisionError(RuntimeError):
+    """A job of the same name exists for a different object."""
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _permanent_reason(error: ClientError) -> str | None:
+    """The failure reason when Transcribe refused for good, None when a retry may succeed."""
+    code = _code(error)
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    if code == "BadRequestException":
+        return f"Amazon Transcribe rejected the job: {message}"
+    if code == "LimitExceededException" and any(
+        word in message.lower() for word in _PERMANENT_LIMIT_WORDS
+    ):
+        return f"Amazon Transcribe rejected the media: {message}"
+    return None

@@ -1,0 +1,84 @@
+"""Finding finished jobs whose state-change event never arrived (delivery is best effort)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from transcribe_pipeline.harvest import is_harvested, source_of
+from transcribe_pipeline.settings import Settings
+
+# ListTranscriptionJobs allows 5 calls per second by default; stay under it.
+_LIST_INTERVAL_SECONDS = 0.25
+
+
+@dataclass
+class SweepReport:
+    """What one sweep saw and did."""
+
+    examined: int = 0
+    harvested: list[str] = field(default_factory=list)
+    stuck: list[str] = field(default_factory=list)
+
+
+def finished_jobs(
+    transcribe: Any, prefix: str, *, since: datetime, sleep: Callable[[float], None] = time.sleep
+) -> Iterator[dict[str, Any]]:
+    """Summaries of this pipeline's COMPLETED/FAILED jobs that finished after ``since``."""
+    for status in ("COMPLETED", "FAILED"):
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Status": status, "JobNameContains": prefix,
+                                      "MaxResults": 100}  # fmt: skip
+            if token:
+                kwargs["NextToken"] = token
+            page = transcribe.list_transcription_jobs(**kwargs)
+            for summary in page.get("TranscriptionJobSummaries", []):
+                finished = summary.get("CompletionTime")
+                if summary["TranscriptionJobName"].startswith(prefix) and (
+                    finished is None or finished >= since
+                ):
+                    yield summary
+            token = page.get("NextToken")
+            if not token:
+                break
+            sleep(_LIST_INTERVAL_SECONDS)
+
+
+def sweep(
+    *,
+    transcribe: Any,
+    s3: Any,
+    settings: Settings,
+    harvest_job: Callable[[str], object],
+    lookback: timedelta,
+    grace: timedelta,
+    stuck_after: timedelta,
+    now: datetime | None = None,
+) -> SweepReport:
+    """Harvest finished, unharvested jobs through ``harvest_job``; list jobs stuck too long."""
+    now = now or datetime.now(UTC)
+    report = SweepReport()
+    for summary in finished_jobs(transcribe, settings.job_name_prefix, since=now - lookback):
+        report.examined += 1
+        name = summary["TranscriptionJobName"]
+        finished = summary.get("CompletionTime")
+        if finished is not None and now - finished < grace:
+            continue  # Its event is probably on the way; the next sweep will look again.
+        job = transcribe.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
+        source = source_of(job, settings)
+        if not is_harvested(s3, settings.output_bucket, name, source.key):
+            harvest_job(name)
+            report.harvested.append(name)
+    for status in ("QUEUED", "IN_PROGRESS"):
+        page = transcribe.list_transcription_jobs(
+            Status=status, JobNameContains=settings.job_name_prefix, MaxResults=100
+        )
+        for summary in page.get("TranscriptionJobSummaries", []):
+            created = summary.get("CreationTime")
+            if created is not None and now - created > stuck_after:
+                report.stuck.append(summary["TranscriptionJobName"])
+    return report

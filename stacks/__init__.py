@@ -1,0 +1,1 @@
+"""The TranscriptionPipeline CDK stack and the constructs it composes."""

@@ -1,0 +1,177 @@
+"""Typed, validated pipeline configuration read from CDK context (cdk.json or ``-c key=value``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+# Amazon Transcribe batch languages (docs "Supported languages", checked 2026-11).
+TRANSCRIBE_LANGUAGES = frozenset(
+    {
+        "af-ZA", "ar-AE", "ar-SA", "da-DK", "de-CH", "de-DE", "en-AB", "en-AU", "en-GB",
+        "en-IE", "en-IN", "en-NZ", "en-US", "en-WL", "en-ZA", "es-ES", "es-US", "fa-IR",
+        "fr-CA", "fr-FR", "he-IL", "hi-IN", "id-ID", "it-IT", "ja-JP", "ko-KR", "ms-MY",
+        "nl-NL", "pt-BR", "pt-PT", "ru-RU", "ta-IN", "te-IN", "th-TH", "tr-TR", "vi-VN",
+        "zh-CN", "zh-TW", "sv-SE", "pl-PL", "ro-RO", "uk-UA", "cs-CZ", "fi-FI", "no-NO",
+        "el-GR", "hu-HU", "bg-BG", "hr-HR", "sk-SK", "sl-SI", "sr-RS", "lt-LT", "lv-LV",
+        "et-ET", "is-IS", "ca-ES", "eu-ES", "gl-ES", "zh-HK", "tl-PH", "sw-KE", "ab-GE",
+    }
+)  # fmt: skip
+SUBTITLE_FORMATS = ("srt", "vtt")
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+# The job name is <prefix><stem>-<hash>; the prefix leaves room for a readable stem.
+JOB_NAME_PREFIX_PATTERN = re.compile(r"^[0-9a-zA-Z._-]{1,40}$")
+VOCABULARY_PATTERN = re.compile(r"^[0-9a-zA-Z._-]{1,200}$")
+INPUT_PREFIX_PATTERN = re.compile(r"^([^\x00-\x1f]{1,256}/)?$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ConfigError(ValueError):
+    """A context value is invalid; the message names the key and the allowed values."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineConfig:
+    """Every setting of the pipeline, validated at synth time."""
+
+    language: str = "en-US"
+    identify_language: bool = False
+    language_options: tuple[str, ...] = ()
+    show_speaker_labels: bool = False
+    max_speaker_labels: int = 2
+    subtitle_formats: tuple[str, ...] = SUBTITLE_FORMATS
+    vocabulary_name: str | None = None
+    job_name_prefix: str = "tp-"
+    input_prefix: str = ""
+    retain_data: bool = False
+    notification_email: str | None = None
+    starter_concurrency: int = 5
+    log_retention_days: int = 30
+    sweep_interval_minutes: int = 15
+    powertools_layer_version: int = 27
+
+    def __post_init__(self) -> None:
+        _check(self.language in TRANSCRIBE_LANGUAGES, "language", _one_of(TRANSCRIBE_LANGUAGES))
+        for option in self.language_options:
+            _check(
+                option in TRANSCRIBE_LANGUAGES,
+                "language_options",
+                "a list of " + _one_of(TRANSCRIBE_LANGUAGES),
+            )
+        _check(
+            not self.language_options or self.identify_language,
+            "language_options",
+            "an empty list unless identify_language is true",
+        )
+        _check(
+            len(self.language_options) != 1,
+            "language_options",
+            "an empty list or at least two languages (Transcribe needs two or more)",
+        )
+        _check(2 <= self.max_speaker_labels <= 30, "max_speaker_labels", "an integer 2-30")
+        _check(
+            set(self.subtitle_formats) <= set(SUBTITLE_FORMATS)
+            and len(set(self.subtitle_formats)) == len(self.subtitle_formats),
+            "subtitle_formats",
+            "a list of distinct values from srt, vtt (may be empty)",
+        )
+        _check(
+            self.vocabulary_name is None or bool(VOCABULARY_PATTERN.match(self.vocabulary_name)),
+            "vocabulary_name",
+            "null or 1-200 characters of 0-9 a-z A-Z . _ -",
+        )
+        _check(
+            bool(JOB_NAME_PREFIX_PATTERN.match(self.job_name_prefix)),
+            "job_name_prefix",
+            "1-40 characters of 0-9 a-z A-Z . _ -",
+        )
+        _check(
+            bool(INPUT_PREFIX_PATTERN.match(self.input_prefix)),
+            "input_prefix",
+            'an empty string or a key prefix ending in "/" (e.g. "incoming/")',
+        )
+        _check(
+            self.notification_email is None or bool(EMAIL_PATTERN.match(self.notification_email)),
+            "notification_email",
+            "null or an e-mail address",
+        )
+        _check(2 <= self.starter_concurrency <= 1000, "starter_concurrency", "an integer 2-1000")
+        _check(
+            self.log_retention_days in LOG_RETENTION_DAYS,
+            "log_retention_days",
+            "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+        )
+        _check(
+            1 <= self.sweep_interval_minutes <= 1440,
+            "sweep_interval_minutes",
+            "an integer 1-1440",
+        )
+        _check(self.powertools_layer_version >= 1, "powertools_layer_version", "an integer >= 1")
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any]) -> PipelineConfig:
+        """Build from a context getter such as ``app.node.try_get_context``; unset keys default."""
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = get(field.name)
+            if raw is not None:
+                values[field.name] = _coerce(field.name, raw, getattr(cls(), field.name))
+        return cls(**values)
+
+    @classmethod
+    def from_mapping(cls, context: Mapping[str, Any]) -> PipelineConfig:
+        """Build from a plain mapping (tests); unknown keys are ignored like other CDK context."""
+        return cls.from_context(context.get)
+
+
+def _one_of(allowed: frozenset[str]) -> str:
+    return "one of " + ", ".join(sorted(allowed))
+
+
+def _check(ok: bool, key: str, allowed: str) -> None:
+    if not ok:
+        raise ConfigError(f"Invalid context value for '{key}': expected {allowed}.")
+
+
+def _coerce(key: str, raw: Any, default: Any) -> Any:
+    """Turn a context value into the field's type; ``-c`` always passes strings."""
+    if isinstance(raw, str) and raw.strip().lower() in {"null", "none"}:
+        return None
+    if isinstance(default, bool):
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in {"true", "false"}:
+            return raw.lower() == "true"
+        raise ConfigError(
+            f"Invalid context value for '{key}': expected true or false, got {raw!r}."
+        )
+    if isinstance(default, int):
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and re.fullmatch(r"-?\d+", raw.strip()):
+            return int(raw)
+        raise ConfigError(f"Invalid context value for '{key}': expected an integer, got {raw!r}.")
+    if isinstance(default, tuple):
+        items = raw
+        if isinstance(raw, str):
+            text = raw.strip()
+            items = (
+                json.loads(text)
+                if text.startswith("[")
+                else [part.strip() for part in text.split(",") if part.strip()]
+            )
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise ConfigError(
+                f"Invalid context value for '{key}': expected a list of strings, got {raw!r}."
+            )
+        return tuple(items)
+    if not isinstance(raw, str):
+        raise ConfigError(f"Invalid context value for '{key}': expected a string, got {raw!r}.")
+    return raw

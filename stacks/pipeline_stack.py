@@ -1,0 +1,116 @@
+"""The TranscriptionPipeline stack: composes storage, job starter and job-state handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from stacks.config import PipelineConfig
+from stacks.job_starter import JobStarter
+from stacks.job_state import JobStateHandler
+from stacks.storage import Storage
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS, 7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS, 90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS, 150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS, 365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS, 545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS, 1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS, 2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS, 2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS, 3653: logs.RetentionDays.TEN_YEARS,
+}  # fmt: skip
+
+
+class PipelineStack(Stack):
+    """Uploads to a private bucket become transcripts in another, with nothing lost."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: PipelineConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        storage = Storage(self, "Storage", retain_data=config.retain_data)
+        topic = self._topic(config.notification_email)
+        retention = _RETENTION[config.log_retention_days]
+        environment = {
+            "INPUT_BUCKET": storage.input_bucket.bucket_name,
+            "OUTPUT_BUCKET": storage.output_bucket.bucket_name,
+            "JOB_NAME_PREFIX": config.job_name_prefix,
+            "LANGUAGE_CODE": "" if config.identify_language else config.language,
+            "IDENTIFY_LANGUAGE": str(config.identify_language).lower(),
+            "LANGUAGE_OPTIONS": ",".join(config.language_options),
+            "SHOW_SPEAKER_LABELS": str(config.show_speaker_labels).lower(),
+            "MAX_SPEAKER_LABELS": str(config.max_speaker_labels),
+            "SUBTITLE_FORMATS": ",".join(config.subtitle_formats),
+            "VOCABULARY_NAME": config.vocabulary_name or "",
+            "TOPIC_ARN": topic.topic_arn if topic else "",
+        }
+        starter = JobStarter(
+            self,
+            "JobStarter",
+            input_bucket=storage.input_bucket,
+            output_bucket=storage.output_bucket,
+            input_prefix=config.input_prefix,
+            job_name_prefix=config.job_name_prefix,
+            environment=environment,
+            concurrency=config.starter_concurrency,
+            log_retention=retention,
+            powertools_layer_version=config.powertools_layer_version,
+        )
+        job_state = JobStateHandler(
+            self,
+            "JobState",
+            output_bucket=storage.output_bucket,
+            job_name_prefix=config.job_name_prefix,
+            environment=environment,
+            topic=topic,
+            sweep_interval=Duration.minutes(config.sweep_interval_minutes),
+            log_retention=retention,
+            powertools_layer_version=config.powertools_layer_version,
+        )
+        outputs = {
+            "InputBucketName": (storage.input_bucket.bucket_name, "Upload media here"),
+            "OutputBucketName": (
+                storage.output_bucket.bucket_name,
+                "Transcripts (transcripts/), failure records (failed/), raw <job>.json",
+            ),
+            "StartQueueUrl": (starter.queue.queue_url, "Upload events waiting to start a job"),
+            "StartDeadLetterQueueUrl": (
+                starter.dead_letter_queue.queue_url,
+                "Upload events that could not start a job after retries",
+            ),
+            "JobStateDeadLetterQueueUrl": (
+                job_state.dead_letter_queue.queue_url,
+                "Job-state events that could not be harvested after retries",
+            ),
+            "StartFunctionName": (starter.handler.function.function_name, "Starts jobs"),
+            "JobStateFunctionName": (
+                job_state.handler.function.function_name,
+                "Harvests finished jobs",
+            ),
+            "SweeperFunctionName": (
+                job_state.sweeper.function.function_name,
+                "Harvests jobs whose event was lost",
+            ),
+            "JobNamePrefix": (config.job_name_prefix, "Prefix of this pipeline's job names"),
+        }
+        if topic is not None:
+            outputs["NotificationTopicArn"] = (topic.topic_arn, "Job outcome notices")
+        for output_id, (value, description) in outputs.items():
+            CfnOutput(self, output_id, value=value, description=description)
+
+    def _topic(self, email: str | None) -> sns.Topic | None:
+        """An SNS topic for job outcomes, only when an e-mail address is configured."""
+        if email is None:
+            return None
+        topic = sns.Topic(self, "NotificationTopic", enforce_ssl=True)
+        topic.add_subscription(subscriptions.EmailSubscription(email))
+        return topic
