@@ -66,14 +66,14 @@ class PipelineConfig:
                 "a list of " + _one_of(TRANSCRIBE_LANGUAGES),
             )
         _check(
-            not self.language_options or self.identify_language,
-            "language_options",
-            "an empty list unless identify_language is true",
-        )
-        _check(
             len(self.language_options) != 1,
             "language_options",
             "an empty list or at least two languages (Transcribe needs two or more)",
+        )
+        _check(
+            not self.language_options or self.identify_language,
+            "language_options",
+            "an empty list unless identify_language is true",
         )
         _check(2 <= self.max_speaker_labels <= 30, "max_speaker_labels", "an integer 2-30")
         _check(

@@ -1,0 +1,48 @@
+"""Synthesizes the app once per module for the template tests."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from app import STACK_NAME, build_app
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def synth(context: dict[str, Any] | None = None) -> Template:
+    """The TranscriptionPipeline template for the given context (on top of cdk.json's)."""
+    with (ROOT / "cdk.json").open(encoding="utf-8") as handle:
+        defaults = json.load(handle)["context"]
+    app = build_app(cdk.App(context={**defaults, **(context or {})}))
+    return Template.from_stack(app.node.find_child(STACK_NAME))  # type: ignore[arg-type]
+
+
+def masked(template: Mapping[str, Any]) -> dict[str, Any]:
+    """The template with asset hashes (which change with any code edit) replaced."""
+    return json.loads(ASSET_HASH.sub("<asset-hash>", json.dumps(template)))
+
+
+@pytest.fixture(scope="session")
+def template() -> Template:
+    """The default configuration's template."""
+    return synth()
+
+
+@pytest.fixture(scope="session")
+def synth_with() -> Callable[[dict[str, Any]], Template]:
+    """Synthesize with context overrides."""
+    return synth
+
+
+def resources_of(template: Template, resource_type: str) -> dict[str, Any]:
+    """Resources of one type, by logical ID."""
+    return dict(template.find_resources(resource_type))

@@ -1,0 +1,109 @@
+"""Every function has an explicit lifecycle: log group, retention, memory, timeout, arch."""
+
+from __future__ import annotations
+
+from aws_cdk.assertions import Template
+
+from tests.infra.conftest import resources_of
+
+PIPELINE_FUNCTIONS = ("JobStarterStartTranscription", "JobStateHandler", "JobStateSweeper")
+
+
+def _pipeline_functions(template: Template) -> dict:
+    functions = resources_of(template, "AWS::Lambda::Function")
+    return {k: f for k, f in functions.items() if k.startswith(PIPELINE_FUNCTIONS)}
+
+
+def test_the_three_pipeline_functions_exist_with_their_handlers(template: Template):
+    handlers = {f["Properties"]["Handler"] for f in _pipeline_functions(template).values()}
+
+    assert handlers == {
+        "start_transcription.handler",
+        "job_state_change.handler",
+        "sweeper.handler",
+    }
+
+
+def test_pipeline_functions_run_python_3_12_on_arm_with_memory_and_timeout(template: Template):
+    for function in _pipeline_functions(template).values():
+        props = function["Properties"]
+        assert props["Runtime"] == "python3.12"
+        assert props["Architectures"] == ["arm64"]
+        assert props["MemorySize"] == 256
+        assert 30 <= props["Timeout"] <= 900
+        assert "FunctionName" not in props
+
+
+def test_pipeline_functions_log_to_their_own_log_group_with_retention(template: Template):
+    groups = resources_of(template, "AWS::Logs::LogGroup")
+
+    assert len(groups) == 3
+    assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {30}
+    assert {g["DeletionPolicy"] for g in groups.values()} == {"Delete"}
+    for function in _pipeline_functions(template).values():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert group in groups
+
+
+def test_log_retention_is_configurable(synth_with):
+    template = synth_with({"log_retention_days": "90"})
+
+    groups = resources_of(template, "AWS::Logs::LogGroup")
+    assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {90}
+
+
+def test_pipeline_functions_use_the_aws_powertools_layer_for_their_architecture(
+    template: Template,
+):
+    for function in _pipeline_functions(template).values():
+        layers = str(function["Properties"]["Layers"])
+        assert ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27" in layers
+
+
+def test_functions_get_the_transcription_settings_through_the_environment(synth_with):
+    template = synth_with(
+        {
+            "identify_language": "true",
+            "language_options": "en-US,es-US",
+            "show_speaker_labels": "true",
+            "max_speaker_labels": "4",
+            "subtitle_formats": "vtt",
+            "vocabulary_name": "my-terms",
+        }
+    )
+
+    starter = next(
+        f
+        for k, f in _pipeline_functions(template).items()
+        if k.startswith("JobStarterStartTranscription")
+    )
+    env = starter["Properties"]["Environment"]["Variables"]
+    assert env["IDENTIFY_LANGUAGE"] == "true"
+    assert env["LANGUAGE_CODE"] == ""
+    assert env["LANGUAGE_OPTIONS"] == "en-US,es-US"
+    assert env["SHOW_SPEAKER_LABELS"] == "true"
+    assert env["MAX_SPEAKER_LABELS"] == "4"
+    assert env["SUBTITLE_FORMATS"] == "vtt"
+    assert env["VOCABULARY_NAME"] == "my-terms"
+    assert env["INPUT_BUCKET"]["Ref"].startswith("StorageInputBucket")
+    assert env["OUTPUT_BUCKET"]["Ref"].startswith("StorageOutputBucket")
+    assert env["DATA_ACCESS_ROLE_ARN"]["Fn::GetAtt"][0].startswith(
+        "JobStarterTranscribeDataAccessRole"
+    )
+
+
+def test_the_stack_outputs_what_operators_need(template: Template):
+    outputs = template.to_json()["Outputs"]
+
+    assert {
+        "InputBucketName",
+        "OutputBucketName",
+        "StartQueueUrl",
+        "StartDeadLetterQueueUrl",
+        "JobStateDeadLetterQueueUrl",
+        "StartFunctionName",
+        "JobStateFunctionName",
+        "SweeperFunctionName",
+        "JobNamePrefix",
+    } <= set(outputs)
+    assert all(output.get("Description") for output in outputs.values())

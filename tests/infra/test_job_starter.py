@@ -1,0 +1,161 @@
+"""Uploads reach the start function through one filtered rule and a buffered, redriven queue."""
+
+from __future__ import annotations
+
+from aws_cdk.assertions import Match, Template
+
+from tests.infra.conftest import resources_of
+
+
+def _rule_with_source(template: Template, source: str) -> dict:
+    rules = resources_of(template, "AWS::Events::Rule").values()
+    return next(
+        r for r in rules if r["Properties"].get("EventPattern", {}).get("source") == [source]
+    )
+
+
+def test_the_upload_rule_matches_object_created_in_the_input_bucket_only(template: Template):
+    pattern = _rule_with_source(template, "aws.s3")["Properties"]["EventPattern"]
+
+    assert pattern["source"] == ["aws.s3"]
+    assert pattern["detail-type"] == ["Object Created"]
+    assert list(pattern["detail"]) == ["bucket"]
+    assert pattern["detail"]["bucket"]["name"] == [{"Ref": "StorageInputBucket0767FBBB"}]
+
+
+def test_an_input_prefix_narrows_the_upload_rule_to_that_prefix(synth_with):
+    template = synth_with({"input_prefix": "incoming/"})
+
+    pattern = _rule_with_source(template, "aws.s3")["Properties"]["EventPattern"]
+    assert pattern["detail"]["object"] == {"key": [{"prefix": "incoming/"}]}
+
+
+def test_the_upload_rule_targets_the_start_queue_with_retries_and_a_dead_letter_queue(
+    template: Template,
+):
+    target = _rule_with_source(template, "aws.s3")["Properties"]["Targets"][0]
+
+    assert target["Arn"]["Fn::GetAtt"][0].startswith("JobStarterStartQueue")
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
+    assert target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0].startswith(
+        "JobStarterStartDeadLetterQueue"
+    )
+
+
+def test_the_start_queue_is_encrypted_and_redrives_to_its_dead_letter_queue(template: Template):
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "SqsManagedSseEnabled": True,
+            "VisibilityTimeout": 360,
+            "RedrivePolicy": {
+                "deadLetterTargetArn": {
+                    "Fn::GetAtt": [
+                        Match.string_like_regexp("^JobStarterStartDeadLetterQueue"),
+                        "Arn",
+                    ]
+                },
+                "maxReceiveCount": 5,
+            },
+        },
+    )
+
+
+def test_the_start_queue_visibility_timeout_is_at_least_six_function_timeouts(template: Template):
+    functions = resources_of(template, "AWS::Lambda::Function")
+    starter = next(f for k, f in functions.items() if k.startswith("JobStarterStartTranscription"))
+    queues = resources_of(template, "AWS::SQS::Queue")
+    queue = next(q for k, q in queues.items() if k.startswith("JobStarterStartQueue"))
+
+    assert queue["Properties"]["VisibilityTimeout"] >= 6 * starter["Properties"]["Timeout"]
+
+
+def test_every_queue_is_encrypted_and_refuses_plain_http(template: Template):
+    queues = resources_of(template, "AWS::SQS::Queue")
+    policies = resources_of(template, "AWS::SQS::QueuePolicy")
+
+    assert all(q["Properties"]["SqsManagedSseEnabled"] for q in queues.values())
+    assert len(policies) == len(queues)
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in statements
+        )
+
+
+def test_the_start_function_reads_the_queue_in_batches_with_partial_failures_and_a_cap(
+    template: Template,
+):
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "BatchSize": 10,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 5},
+        },
+    )
+
+
+def test_starter_concurrency_sets_the_event_source_mapping_cap(synth_with):
+    template = synth_with({"starter_concurrency": "20"})
+
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping", {"ScalingConfig": {"MaximumConcurrency": 20}}
+    )
+
+
+def test_transcribe_assumes_a_data_access_role_that_reads_input_and_writes_output(
+    template: Template,
+):
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    Match.object_like(
+                        {
+                            "Action": "sts:AssumeRole",
+                            "Principal": {"Service": "transcribe.amazonaws.com"},
+                        }
+                    )
+                ]
+            }
+        },
+    )
+    policies = resources_of(template, "AWS::IAM::Policy")
+    role_policy = next(p for k, p in policies.items() if "TranscribeDataAccessRole" in k)
+    statements = role_policy["Properties"]["PolicyDocument"]["Statement"]
+    actions = {a for s in statements for a in _list(s["Action"])}
+    assert {"s3:GetObject*", "s3:PutObject"} <= actions
+    assert not any(a in {"s3:*", "*"} or a.startswith("s3:Delete") for a in actions)
+
+
+def test_the_start_function_may_pass_only_the_data_access_role_and_only_to_transcribe(
+    template: Template,
+):
+    policies = resources_of(template, "AWS::IAM::Policy")
+    starter_policy = next(p for k, p in policies.items() if "StartTranscriptionFunction" in k)
+    statements = starter_policy["Properties"]["PolicyDocument"]["Statement"]
+    pass_role = [s for s in statements if "iam:PassRole" in _list(s["Action"])]
+
+    assert len(pass_role) == 1
+    assert pass_role[0]["Resource"]["Fn::GetAtt"][0].startswith(
+        "JobStarterTranscribeDataAccessRole"
+    )
+    assert pass_role[0]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "transcribe.amazonaws.com"}
+    }
+
+
+def test_the_start_function_may_start_only_jobs_with_the_pipeline_prefix(template: Template):
+    policies = resources_of(template, "AWS::IAM::Policy")
+    starter_policy = next(p for k, p in policies.items() if "StartTranscriptionFunction" in k)
+    statements = starter_policy["Properties"]["PolicyDocument"]["Statement"]
+    start = next(s for s in statements if "transcribe:StartTranscriptionJob" in _list(s["Action"]))
+
+    assert "transcription-job/tp-*" in str(start["Resource"])
+
+
+def _list(value: object) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
