@@ -23,7 +23,7 @@ help: ## List the targets
 $(VENV)/.stamp-pip: requirements.txt requirements-dev.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt -e .
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
 node_modules/.stamp-npm: package.json package-lock.json
