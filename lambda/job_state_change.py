@@ -6,6 +6,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+
 from transcribe_pipeline.clients import client
 from transcribe_pipeline.harvest import ForeignJobError, Harvest, HarvestResult, harvest
 from transcribe_pipeline.notify import publish_outcome
@@ -26,7 +27,7 @@ def harvest_and_notify(job_name: str) -> HarvestResult | None:
         logger.exception("Not harvesting a job of another bucket")
         return None
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "NotFoundException":
+        if _job_not_found(error):
             # Deleted since the event was sent: there is nothing left to harvest.
             logger.warning("Job no longer exists", extra={"job_name": job_name})
             return None
@@ -43,8 +44,22 @@ def harvest_and_notify(job_name: str) -> HarvestResult | None:
             source_uri=result.source.uri,
             job_name=job_name,
             outputs=result.written,
+            reason=result.reason,
         )
     return result
+
+
+def _job_not_found(error: ClientError) -> bool:
+    """Whether GetTranscriptionJob said the job does not exist.
+
+    The API answers an unknown name with BadRequestException "The requested job couldn't be
+    found" (not the NotFoundException its model also lists), so both count.
+    """
+    details = error.response.get("Error", {})
+    code, message = details.get("Code"), str(details.get("Message", ""))
+    return code == "NotFoundException" or (
+        code == "BadRequestException" and "couldn't be found" in message
+    )
 
 
 @logger.inject_lambda_context

@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from job_state_change import harvest_and_notify, s3, settings, transcribe
 from transcribe_pipeline.sweeper import sweep
 

@@ -41,6 +41,7 @@ class HarvestResult:
     job_name: str
     source: S3Object
     written: tuple[str, ...] = ()
+    reason: str | None = None
 
 
 class ForeignJobError(ValueError):
@@ -78,7 +79,7 @@ def harvest(job_name: str, *, transcribe: Any, s3: Any, settings: Settings) -> H
         key = write_failure(
             s3, settings.output_bucket, source, job_name=job_name, reason=reason, metadata=metadata
         )
-        return HarvestResult(Harvest.FAILED, job_name, source, (key,))
+        return HarvestResult(Harvest.FAILED, job_name, source, (key,), reason)
     result = _read_result(s3, settings.output_bucket, job_name)
     try:
         text = readable_text(result)
@@ -87,7 +88,7 @@ def harvest(job_name: str, *, transcribe: Any, s3: Any, settings: Settings) -> H
         key = write_failure(
             s3, settings.output_bucket, source, job_name=job_name, reason=reason, metadata=metadata
         )
-        return HarvestResult(Harvest.FAILED, job_name, source, (key,))
+        return HarvestResult(Harvest.FAILED, job_name, source, (key,), reason)
     written = [
         _copy_subtitles(s3, settings.output_bucket, job_name, source.key, fmt=f, metadata=metadata)
         for f in _subtitle_formats(job)

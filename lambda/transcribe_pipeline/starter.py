@@ -13,8 +13,10 @@ from transcribe_pipeline.records import write_failure
 from transcribe_pipeline.settings import Settings
 
 # LimitExceededException means both "too many requests/jobs" (retry later) and "this file is
-# longer than Transcribe allows" (never succeeds); these words mark the permanent kind.
+# longer than Transcribe allows" (never succeeds); these words mark the permanent kind, unless
+# the message also speaks of too many requests or jobs, as the API's generic text does.
 _PERMANENT_LIMIT_WORDS = ("duration", "too long", "length of", "exceeds the maximum")
+_THROTTLING_WORDS = ("too many",)
 
 
 class Outcome(enum.Enum):
@@ -128,8 +130,11 @@ def _permanent_reason(error: ClientError) -> str | None:
     message = str(error.response.get("Error", {}).get("Message", ""))
     if code == "BadRequestException":
         return f"Amazon Transcribe rejected the job: {message}"
-    if code == "LimitExceededException" and any(
-        word in message.lower() for word in _PERMANENT_LIMIT_WORDS
+    lowered = message.lower()
+    if (
+        code == "LimitExceededException"
+        and any(word in lowered for word in _PERMANENT_LIMIT_WORDS)
+        and not any(word in lowered for word in _THROTTLING_WORDS)
     ):
         return f"Amazon Transcribe rejected the media: {message}"
     return None

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from transcribe_pipeline.harvest import is_harvested, source_of
+from transcribe_pipeline.harvest import ForeignJobError, is_harvested, source_of
 from transcribe_pipeline.settings import Settings
 
 # ListTranscriptionJobs allows 5 calls per second by default; stay under it.
@@ -69,7 +69,10 @@ def sweep(
         if finished is not None and now - finished < grace:
             continue  # Its event is probably on the way; the next sweep will look again.
         job = transcribe.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
-        source = source_of(job, settings)
+        try:
+            source = source_of(job, settings)
+        except ForeignJobError:
+            continue  # Same prefix, another deployment's bucket: not ours to harvest.
         if not is_harvested(s3, settings.output_bucket, name, source.key):
             harvest_job(name)
             report.harvested.append(name)

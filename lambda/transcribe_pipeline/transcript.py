@@ -23,6 +23,8 @@ def readable_text(result: Any) -> str:
     if any(isinstance(item, dict) and "speaker_label" in item for item in items):
         return _speaker_turns(items)
     texts = [t.get("transcript", "") for t in transcripts if isinstance(t, dict)]
+    if not all(isinstance(part, str) for part in texts):
+        raise TranscriptError("expected 'results.transcripts[].transcript' to be a string")
     text = " ".join(part.strip() for part in texts if part.strip())
     return f"{text}\n" if text else ""
 

@@ -1,0 +1,304 @@
+"""JobStateChange: "Transcribe Job State Change" events -> transcripts/ or failed/ records."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from tests.handlers.conftest import INPUT_BUCKET, PREFIX, REGION
+from tests.handlers.events import job_state_change, sample_text, transcribe_result
+from transcribe_pipeline.harvest import TranscriptMissingError
+
+JOB = f"{PREFIX}my-talk-0123456789abcdef"
+KEY = "talks/my talk.mp3"
+
+
+def test_a_completed_job_writes_its_transcript_under_the_full_source_key(cloud, job_state, context):
+    # Given a completed job and its result in the output bucket
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+
+    # When its COMPLETED event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then the readable transcript is at transcripts/<key>.txt
+    assert cloud.read_output(f"transcripts/{KEY}.txt") == "Hello world. This is a test.\n"
+
+
+def test_a_completed_job_has_its_subtitles_copied_beside_the_transcript(cloud, job_state, context):
+    # Given a completed job that produced SRT and VTT subtitles
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+
+    # When its COMPLETED event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then both are at transcripts/<key>.srt|.vtt with Transcribe's content
+    assert cloud.read_output(f"transcripts/{KEY}.srt") == sample_text("transcribeResult.srt")
+    assert cloud.read_output(f"transcripts/{KEY}.vtt") == sample_text("transcribeResult.vtt")
+
+
+def test_a_key_with_special_characters_keeps_them_in_the_transcript_key(cloud, job_state, context):
+    # Given a completed job of a key with a space, a plus, a literal %2B and non-ASCII
+    key = "conférences/a+b %2B é.mp3"
+    cloud.start_job(JOB, key)
+    cloud.complete_job(JOB)
+
+    # When its COMPLETED event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then the outputs carry the key unchanged
+    assert cloud.output_keys("transcripts/") == [
+        f"transcripts/{key}.srt",
+        f"transcripts/{key}.txt",
+        f"transcripts/{key}.vtt",
+    ]
+
+
+def test_a_completed_job_removes_an_earlier_failure_record_of_the_key(cloud, job_state, context):
+    # Given a failure record left by an earlier attempt, and now a completed job
+    cloud.put_output(f"failed/{KEY}.json", '{"source": "s3://x/y", "job": null, "reason": "old"}')
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+
+    # When its COMPLETED event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then only the transcript remains
+    assert cloud.output_keys("failed/") == []
+    assert f"transcripts/{KEY}.txt" in cloud.output_keys("transcripts/")
+
+
+def test_a_failed_job_writes_a_failure_record_with_transcribes_reason(cloud, job_state, context):
+    # Given a job Transcribe failed
+    reason = "Unsupported media format: the media file could not be decoded."
+    cloud.start_job(JOB, KEY)
+    cloud.fail_job(JOB, reason)
+
+    # When its FAILED event is handled
+    job_state.handler(job_state_change(JOB, "FAILED", failure_reason=reason), context)
+
+    # Then failed/<key>.json names the source, the job and the reason; no transcript
+    assert cloud.read_output_json(f"failed/{KEY}.json") == {
+        "source": f"s3://{INPUT_BUCKET}/{KEY}",
+        "job": JOB,
+        "reason": reason,
+    }
+    assert cloud.output_keys("transcripts/") == []
+
+
+def test_a_duplicate_completed_event_leaves_the_same_single_result(cloud, job_state, context):
+    # Given a completed job whose event has been handled once
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+    event = job_state_change(JOB, "COMPLETED")
+    job_state.handler(event, context)
+    first = {key: cloud.read_output(key) for key in cloud.output_keys("transcripts/")}
+
+    # When the same event arrives again
+    job_state.handler(event, context)
+
+    # Then the outputs are exactly the same
+    assert {key: cloud.read_output(key) for key in cloud.output_keys("transcripts/")} == first
+    assert cloud.output_keys("failed/") == []
+
+
+def test_an_event_for_a_job_that_no_longer_exists_is_dropped_quietly(cloud, job_state, context):
+    # Given no job of that name (deleted, or expired after 90 days)
+    event = job_state_change(f"{PREFIX}gone-0123456789abcdef", "COMPLETED")
+
+    # When its event is handled
+    job_state.handler(event, context)
+
+    # Then nothing is written (and nothing raised, so nothing is retried)
+    assert cloud.output_keys() == []
+
+
+def test_an_event_for_a_job_of_another_prefix_is_ignored(cloud, job_state, context):
+    # Given a completed job that is not this pipeline's
+    cloud.start_job("other-pipeline-job", KEY)
+    cloud.complete_job("other-pipeline-job")
+
+    # When its event reaches the handler
+    job_state.handler(job_state_change("other-pipeline-job", "COMPLETED"), context)
+
+    # Then no transcript is written
+    assert cloud.output_keys("transcripts/") == []
+
+
+def test_a_job_reading_another_bucket_is_not_harvested(cloud, job_state, context):
+    # Given a completed job with this prefix that reads some other bucket
+    cloud.start_job(JOB, KEY, bucket="someone-elses-bucket")
+    cloud.complete_job(JOB)
+
+    # When its event reaches the handler
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then nothing is written
+    assert cloud.output_keys("transcripts/") == []
+    assert cloud.output_keys("failed/") == []
+
+
+def test_a_job_on_silent_media_writes_an_empty_transcript(cloud, job_state, context):
+    # Given a completed job whose result has no speech
+    cloud.start_job(JOB, "talks/silence.mp3")
+    cloud.complete_job(JOB, result=transcribe_result(JOB, "transcribeResultSilent.json"))
+
+    # When its COMPLETED event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then an empty transcript is written (the job did finish)
+    assert cloud.read_output("transcripts/talks/silence.mp3.txt") == ""
+    assert cloud.output_keys("failed/") == []
+
+
+def test_a_job_with_speaker_labels_writes_one_line_per_speaker_turn(cloud, job_state, context):
+    # Given a completed job with two speakers
+    cloud.start_job(JOB, "talks/interview.mp3")
+    cloud.complete_job(JOB, result=transcribe_result(JOB, "transcribeResultSpeakerLabels.json"))
+
+    # When its COMPLETED event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then each turn is a line
+    assert cloud.read_output("transcripts/talks/interview.mp3.txt") == (
+        "spk_0: How are you?\nspk_1: Fine, thanks.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b'{"results": "nothing here"}', b"\xff\xfe binary"],
+    ids=["not JSON", "not Transcribe's shape", "not UTF-8"],
+)
+def test_a_malformed_result_file_gives_a_failure_record(cloud, job_state, context, body):
+    # Given a completed job whose <job>.json is unreadable
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB, raw_result=body)
+
+    # When its COMPLETED event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then the failure is recorded against the job, and no transcript is written
+    record = cloud.read_output_json(f"failed/{KEY}.json")
+    assert record["job"] == JOB
+    assert "malformed" in record["reason"]
+    assert cloud.output_keys("transcripts/") == []
+
+
+def test_a_completed_job_whose_result_file_is_missing_raises_to_be_retried(
+    cloud, job_state, context
+):
+    # Given a COMPLETED job whose <job>.json is not (yet) in the output bucket
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB, write_result=False)
+
+    # When its COMPLETED event is handled, Then it raises so the event is retried
+    with pytest.raises(TranscriptMissingError):
+        job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+    assert cloud.output_keys("transcripts/") == []
+
+
+def test_an_older_jobs_late_event_does_not_overwrite_a_newer_upload_of_the_key(
+    cloud, job_state, context
+):
+    # Given two uploads of one key: the newer job's transcript is already written
+    older, newer = f"{PREFIX}my-talk-000000000000000a", f"{PREFIX}my-talk-000000000000000b"
+    for name, age, words in ((older, 2, "first take"), (newer, 1, "second take")):
+        cloud.start_job(name, KEY)
+        result = transcribe_result(name)
+        result["results"]["transcripts"][0]["transcript"] = words
+        cloud.complete_job(name, result=result)
+        cloud.age_job(name, created=timedelta(hours=age))
+    job_state.handler(job_state_change(newer, "COMPLETED"), context)
+
+    # When the older job's COMPLETED event arrives late
+    job_state.handler(job_state_change(older, "COMPLETED"), context)
+
+    # Then the newer transcript stays
+    assert cloud.read_output(f"transcripts/{KEY}.txt") == "second take\n"
+
+
+def test_an_older_jobs_late_failure_does_not_replace_a_newer_transcript(cloud, job_state, context):
+    # Given the newer upload's transcript is written, and the older job failed
+    older, newer = f"{PREFIX}my-talk-000000000000000a", f"{PREFIX}my-talk-000000000000000b"
+    cloud.start_job(older, KEY)
+    cloud.start_job(newer, KEY)
+    cloud.complete_job(newer)
+    cloud.age_job(older, created=timedelta(hours=2))
+    cloud.age_job(newer, created=timedelta(hours=1))
+    cloud.fail_job(older, "Internal failure.")
+    job_state.handler(job_state_change(newer, "COMPLETED"), context)
+
+    # When the older job's FAILED event arrives late
+    job_state.handler(
+        job_state_change(older, "FAILED", failure_reason="Internal failure."), context
+    )
+
+    # Then no failure record hides the newer transcript
+    assert cloud.output_keys("failed/") == []
+    assert cloud.read_output(f"transcripts/{KEY}.txt") == "Hello world. This is a test.\n"
+
+
+def test_a_finished_job_is_announced_on_the_topic_when_one_is_configured(
+    cloud, load_handler, context
+):
+    # Given a notification topic with a subscribed queue, and a completed job
+    sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
+    topic_arn = sns.create_topic(Name="TranscriptionNotices")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="notices")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    job_state = load_handler("job_state_change", TOPIC_ARN=topic_arn)
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+
+    # When its COMPLETED event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then subscribers hear which source finished and where its outputs are
+    (message,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    notice = json.loads(message["Body"])
+    assert notice["status"] == "COMPLETED"
+    assert notice["source"] == f"s3://{INPUT_BUCKET}/{KEY}"
+    assert notice["job"] == JOB
+    assert f"transcripts/{KEY}.txt" in notice["outputs"]
+
+
+def test_a_failed_job_is_announced_with_transcribes_reason(cloud, load_handler, context):
+    # Given a notification topic with a subscribed queue, and a job Transcribe failed
+    sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
+    topic_arn = sns.create_topic(Name="TranscriptionNotices")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="notices")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    job_state = load_handler("job_state_change", TOPIC_ARN=topic_arn)
+    cloud.start_job(JOB, KEY)
+    cloud.fail_job(JOB, "The media format could not be decoded.")
+
+    # When its FAILED event is handled
+    job_state.handler(job_state_change(JOB, "FAILED"), context)
+
+    # Then subscribers hear the failure and its reason
+    (message,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    notice = json.loads(message["Body"])
+    assert notice["status"] == "FAILED"
+    assert notice["reason"] == "The media format could not be decoded."
+    assert notice["outputs"] == [f"failed/{KEY}.json"]

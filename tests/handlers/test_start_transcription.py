@@ -1,0 +1,292 @@
+"""StartTranscription: SQS batches of S3 "Object Created" events -> Transcribe jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.handlers.conftest import INPUT_BUCKET, OUTPUT_BUCKET, PREFIX
+from tests.handlers.events import message_ids, object_created, sqs_batch
+from transcribe_pipeline.keys import S3Object, failure_key, job_name_for
+
+SPECIAL_KEYS = {
+    "a space": "talks/my talk.mp3",
+    "a literal plus": "talks/a+b.mp3",
+    "a literal percent-2B": "talks/a%2Bb.mp3",
+    "non-ASCII characters": "conférences/東京 ümlaut.mp3",
+    "every kind at once": "x/ a+b %2B é&=?#.MP3",
+}
+
+
+def failed_ids(response: dict[str, Any]) -> list[str]:
+    return [item["itemIdentifier"] for item in response["batchItemFailures"]]
+
+
+def raising_for(original: Any, key: str, code: str, message: str) -> Any:
+    """start_transcription_job, failing with ``code`` for the object ``key`` only."""
+
+    def start_transcription_job(**request: Any) -> Any:
+        if request["Media"]["MediaFileUri"] == f"s3://{INPUT_BUCKET}/{key}":
+            raise ClientError(
+                {"Error": {"Code": code, "Message": message}}, "StartTranscriptionJob"
+            )
+        return original(**request)
+
+    return start_transcription_job
+
+
+@pytest.mark.parametrize("key", SPECIAL_KEYS.values(), ids=SPECIAL_KEYS.keys())
+def test_an_uploaded_key_starts_one_job_for_that_exact_object(cloud, starter, context, key):
+    # Given an object whose key needs URL-encoding in the S3 event
+    batch = sqs_batch(cloud.upload(key))
+
+    # When the batch is handled
+    response = starter.handler(batch, context)
+
+    # Then one job reads exactly that object
+    assert response["batchItemFailures"] == []
+    assert list(cloud.job_uris().values()) == [f"s3://{INPUT_BUCKET}/{key}"]
+
+
+def test_a_started_job_is_named_with_the_prefix_and_a_readable_stem(cloud, starter, context):
+    # Given an upload
+    batch = sqs_batch(cloud.upload("talks/Quarterly Review.mp3"))
+
+    # When the batch is handled
+    starter.handler(batch, context)
+
+    # Then the job name is valid and readable
+    (name,) = cloud.job_uris()
+    assert name.startswith(f"{PREFIX}Quarterly-Review-")
+
+
+def test_a_duplicate_delivery_starts_one_job_and_both_messages_succeed(cloud, starter, context):
+    # Given the same event delivered twice (S3 and EventBridge deliver at least once)
+    event = cloud.upload("talks/duplicate.mp3")
+    first, second = sqs_batch(event), sqs_batch(event)
+
+    # When both deliveries are handled
+    first_response = starter.handler(first, context)
+    second_response = starter.handler(second, context)
+
+    # Then there is one job and neither message is retried
+    assert first_response["batchItemFailures"] == []
+    assert second_response["batchItemFailures"] == []
+    assert list(cloud.job_uris().values()) == [f"s3://{INPUT_BUCKET}/talks/duplicate.mp3"]
+
+
+def test_a_duplicate_within_one_batch_starts_one_job(cloud, starter, context):
+    # Given one batch holding the same event twice
+    event = cloud.upload("talks/twice.mp3")
+    batch = sqs_batch(event, event)
+
+    # When the batch is handled
+    response = starter.handler(batch, context)
+
+    # Then one job, no failures
+    assert response["batchItemFailures"] == []
+    assert len(cloud.job_uris()) == 1
+
+
+def test_a_new_version_of_the_same_key_starts_a_new_job(cloud, starter, context):
+    # Given two uploads of one key
+    first = cloud.upload("talks/v.mp3", b"first take")
+    second = cloud.upload("talks/v.mp3", b"second take")
+
+    # When both events are handled
+    starter.handler(sqs_batch(first), context)
+    starter.handler(sqs_batch(second), context)
+
+    # Then each version has its own job
+    assert len(cloud.job_uris()) == 2
+
+
+def test_an_existing_job_of_the_same_name_for_another_object_fails_the_record(
+    cloud, starter, context
+):
+    # Given a job already holding the name this upload would get, but reading another object
+    event = cloud.upload("talks/clash.mp3")
+    detail = event["detail"]["object"]
+    name = job_name_for(
+        S3Object(INPUT_BUCKET, "talks/clash.mp3", version_id=detail["version-id"]),
+        prefix=PREFIX,
+    )
+    cloud.start_job(name, "talks/someone-else.mp3")
+    healthy = cloud.upload("talks/healthy.mp3")
+    batch = sqs_batch(event, healthy)
+
+    # When the batch is handled
+    response = starter.handler(batch, context)
+
+    # Then only the clashing record is reported for retry, and the existing job is untouched
+    assert failed_ids(response) == [message_ids(batch)[0]]
+    assert cloud.job_uris()[name] == f"s3://{INPUT_BUCKET}/talks/someone-else.mp3"
+    assert cloud.output_keys("failed/") == []
+
+
+REJECTIONS = {
+    "a folder marker": ("talks/", b"", None),
+    "an unsupported extension": ("notes/minutes.txt", b"meeting notes", None),
+    "no extension": ("talks/README", b"read me", None),
+    "an empty object": ("talks/silence.mp3", b"", None),
+    "an object over 2 GB": ("talks/huge.mp4", b"pretend to be big", 3 * 1024**3),
+}
+
+
+@pytest.mark.parametrize("rejection", REJECTIONS.values(), ids=REJECTIONS.keys())
+def test_an_input_transcribe_cannot_take_gets_a_failure_record_and_no_job(
+    cloud, starter, context, rejection
+):
+    # Given an upload Transcribe would refuse (the size as the event reports it)
+    key, body, size = rejection
+    event = cloud.upload(key, body)
+    if size is not None:
+        event["detail"]["object"]["size"] = size
+    batch = sqs_batch(event)
+
+    # When the batch is handled
+    response = starter.handler(batch, context)
+
+    # Then a failure record explains it, no job exists and nothing is retried
+    assert response["batchItemFailures"] == []
+    assert cloud.job_uris() == {}
+    record = cloud.read_output_json(f"failed/{key}.json")
+    assert record["source"] == f"s3://{INPUT_BUCKET}/{key}"
+    assert record["job"] is None
+    assert record["reason"]
+
+
+def test_a_key_too_long_for_a_media_uri_gets_a_failure_record_and_no_job(cloud, starter, context):
+    # Given an event naming a key whose s3:// URI passes Transcribe's 2000 characters
+    key = "deep/" + "a" * 2000 + ".mp3"
+    batch = sqs_batch(object_created(INPUT_BUCKET, key, size=100, version_id="v1"))
+
+    # When the batch is handled
+    response = starter.handler(batch, context)
+
+    # Then a failure record (at a shortened key) explains it and no job exists
+    assert response["batchItemFailures"] == []
+    assert cloud.job_uris() == {}
+    record = cloud.read_output_json(failure_key(key))
+    assert record["source"] == f"s3://{INPUT_BUCKET}/{key}"
+    assert "2000" in record["reason"]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ("ThrottlingException", "Rate exceeded"),
+        ("InternalFailureException", "We can't process your request because of an issue."),
+        (
+            "LimitExceededException",
+            "You have too many jobs running at the same time. Try your request again later.",
+        ),
+        (
+            # The API reference's generic text names both causes: it must count as throttling.
+            "LimitExceededException",
+            "You've either sent too many requests or your input file is too long. Wait before "
+            "retrying your request, or use a smaller file and try your request again.",
+        ),
+    ],
+    ids=["throttling", "internal failure", "too many jobs", "generic limit text"],
+)
+def test_a_record_whose_start_may_succeed_later_is_the_only_one_retried(
+    cloud, starter, context, monkeypatch, error
+):
+    # Given a batch of three uploads, where starting the middle one fails transiently
+    code, message = error
+    events = [cloud.upload(f"batch/{n}.mp3") for n in ("one", "two", "three")]
+    monkeypatch.setattr(
+        starter.transcribe,
+        "start_transcription_job",
+        raising_for(starter.transcribe.start_transcription_job, "batch/two.mp3", code, message),
+    )
+    batch = sqs_batch(*events)
+
+    # When the batch is handled
+    response = starter.handler(batch, context)
+
+    # Then only that message goes back to the queue, unrecorded, and the others have jobs
+    assert failed_ids(response) == [message_ids(batch)[1]]
+    assert sorted(cloud.job_uris().values()) == [
+        f"s3://{INPUT_BUCKET}/batch/one.mp3",
+        f"s3://{INPUT_BUCKET}/batch/three.mp3",
+    ]
+    assert cloud.output_keys("failed/") == []
+
+
+def test_a_request_transcribe_rejects_as_bad_gets_a_failure_record_and_is_not_retried(
+    cloud, load_handler, context
+):
+    # Given a pipeline configured with a vocabulary that does not exist (BadRequestException)
+    starter = load_handler("start_transcription", VOCABULARY_NAME="no-such-vocabulary")
+    batch = sqs_batch(cloud.upload("talks/vocab.mp3"))
+
+    # When the batch is handled
+    response = starter.handler(batch, context)
+
+    # Then the record succeeds (no retry storm) and the failure is recorded with the job name
+    assert response["batchItemFailures"] == []
+    assert cloud.job_uris() == {}
+    record = cloud.read_output_json("failed/talks/vocab.mp3.json")
+    assert record["job"].startswith(f"{PREFIX}vocab-")
+    assert "vocabulary" in record["reason"]
+
+
+def test_media_too_long_for_transcribe_gets_a_failure_record_and_is_not_retried(
+    cloud, starter, context, monkeypatch
+):
+    # Given Transcribe refuses the media as too long (LimitExceededException, permanent kind)
+    event = cloud.upload("talks/marathon.mp3")
+    monkeypatch.setattr(
+        starter.transcribe,
+        "start_transcription_job",
+        raising_for(
+            starter.transcribe.start_transcription_job,
+            "talks/marathon.mp3",
+            "LimitExceededException",
+            "Your input file is too long. Use a smaller file and try your request again.",
+        ),
+    )
+    batch = sqs_batch(event)
+
+    # When the batch is handled
+    response = starter.handler(batch, context)
+
+    # Then it is recorded as failed, not retried
+    assert response["batchItemFailures"] == []
+    record = cloud.read_output_json("failed/talks/marathon.mp3.json")
+    assert "too long" in record["reason"]
+
+
+def test_an_event_for_another_bucket_is_ignored(cloud, starter, context):
+    # Given an event naming a bucket that is not the pipeline's input bucket
+    cloud.s3.create_bucket(Bucket="someone-elses-bucket")
+    cloud.s3.put_object(Bucket="someone-elses-bucket", Key="talk.mp3", Body=b"audio")
+    batch = sqs_batch(object_created("someone-elses-bucket", "talk.mp3", size=5))
+
+    # When the batch is handled
+    response = starter.handler(batch, context)
+
+    # Then nothing is started or written, and the message is not retried
+    assert response["batchItemFailures"] == []
+    assert cloud.job_uris() == {}
+    assert cloud.output_keys() == []
+
+
+def test_the_started_job_writes_to_the_output_bucket_with_subtitles(cloud, starter, context):
+    # Given an upload
+    batch = sqs_batch(cloud.upload("talks/out.mp3"))
+
+    # When the batch is handled
+    starter.handler(batch, context)
+
+    # Then the job is set up to write <job>.json and subtitles at the output bucket's root
+    (name,) = cloud.job_uris()
+    cloud.advance_job_to(name, "COMPLETED")
+    job = cloud.transcribe.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
+    assert job["Transcript"]["TranscriptFileUri"].endswith(f"/{OUTPUT_BUCKET}/{name}.json")
+    assert job["Subtitles"]["Formats"] == ["srt", "vtt"]
+    assert job["Subtitles"]["OutputStartIndex"] == 1

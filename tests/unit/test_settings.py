@@ -1,0 +1,100 @@
+"""Settings: environment variables checked once at cold start, errors naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from transcribe_pipeline.settings import Settings, SettingsError
+
+VALID = {
+    "INPUT_BUCKET": "media-in",
+    "OUTPUT_BUCKET": "media-out",
+    "JOB_NAME_PREFIX": "tp-",
+    "LANGUAGE_CODE": "en-US",
+}
+
+
+def env(**changes: str | None) -> dict[str, str]:
+    """The valid environment with some variables changed (None removes one)."""
+    result = {**VALID, **{k: v for k, v in changes.items() if v is not None}}
+    for name in (k for k, v in changes.items() if v is None):
+        result.pop(name)
+    return result
+
+
+def test_the_minimal_environment_gives_the_documented_defaults():
+    settings = Settings.from_env(VALID)
+
+    assert settings.input_bucket == "media-in"
+    assert settings.output_bucket == "media-out"
+    assert settings.job_name_prefix == "tp-"
+    assert settings.language_code == "en-US"
+    assert settings.identify_language is False
+    assert settings.show_speaker_labels is False
+    assert settings.max_speaker_labels == 2
+    assert settings.subtitle_formats == ()
+    assert settings.vocabulary_name is None
+    assert settings.data_access_role_arn is None
+    assert settings.topic_arn is None
+
+
+@pytest.mark.parametrize(
+    "name", ["INPUT_BUCKET", "OUTPUT_BUCKET", "JOB_NAME_PREFIX", "LANGUAGE_CODE"]
+)
+def test_a_missing_required_variable_is_named_in_the_error(name):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env(env(**{name: None}))
+
+
+@pytest.mark.parametrize("name", ["INPUT_BUCKET", "OUTPUT_BUCKET", "JOB_NAME_PREFIX"])
+def test_a_blank_required_variable_counts_as_missing(name):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env(env(**{name: "   "}))
+
+
+@pytest.mark.parametrize("name", ["IDENTIFY_LANGUAGE", "SHOW_SPEAKER_LABELS"])
+@pytest.mark.parametrize("value", ["yes", "1", "on", ""])
+def test_a_flag_that_is_not_true_or_false_is_named_in_the_error(name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env(env(**{name: value}))
+
+
+@pytest.mark.parametrize("value", ["True", " FALSE "])
+def test_flags_are_read_case_insensitively(value):
+    settings = Settings.from_env(env(SHOW_SPEAKER_LABELS=value))
+
+    assert settings.show_speaker_labels is (value.strip().lower() == "true")
+
+
+@pytest.mark.parametrize("value", ["two", "-1", "2.5", ""])
+def test_a_speaker_maximum_that_is_not_a_whole_number_is_named_in_the_error(value):
+    with pytest.raises(SettingsError, match="MAX_SPEAKER_LABELS"):
+        Settings.from_env(env(MAX_SPEAKER_LABELS=value))
+
+
+def test_language_identification_needs_no_language_code():
+    settings = Settings.from_env(
+        env(LANGUAGE_CODE=None, IDENTIFY_LANGUAGE="true", LANGUAGE_OPTIONS="en-US, fr-FR,,")
+    )
+
+    assert settings.identify_language is True
+    assert settings.language_code is None
+    assert settings.language_options == ("en-US", "fr-FR")
+
+
+def test_lists_and_optional_values_are_parsed():
+    settings = Settings.from_env(
+        env(
+            SUBTITLE_FORMATS="srt, vtt",
+            VOCABULARY_NAME=" medical-terms ",
+            DATA_ACCESS_ROLE_ARN="arn:aws:iam::123456789012:role/TranscribeDataAccess",
+            TOPIC_ARN="",
+            MAX_SPEAKER_LABELS="5",
+        )
+    )
+
+    assert settings.subtitle_formats == ("srt", "vtt")
+    assert settings.vocabulary_name == "medical-terms"
+    assert settings.data_access_role_arn == "arn:aws:iam::123456789012:role/TranscribeDataAccess"
+    assert settings.topic_arn is None
+    assert settings.max_speaker_labels == 5
