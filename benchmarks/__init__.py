@@ -1,0 +1,1 @@
+"""Speed and accuracy measurements; each script prints a table and writes benchmarks/results/."""

@@ -1,0 +1,1 @@
+"""Local cloud: an offline, AWS-compatible endpoint built on moto, for this pipeline."""

@@ -1,0 +1,163 @@
+"""Deploying the real app to a running local cloud with the pinned CDK CLI, and using it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK_NAME = "TranscriptionPipeline"
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "us-east-1"
+LOG = logging.getLogger(__name__)
+
+
+class DeploymentError(RuntimeError):
+    """A CDK CLI step failed; the message carries the end of its output."""
+
+
+@dataclass(frozen=True)
+class LocalEndpoint:
+    """Where the local cloud listens, and the environment that points tools at it."""
+
+    port: int
+
+    @property
+    def url(self) -> str:
+        """The endpoint URL (host ``localhost``: the CDK CLI needs the name, not 127.0.0.1)."""
+        return f"http://localhost:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables for the CDK CLI and boto3."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "CDK_DEFAULT_ACCOUNT": ACCOUNT,
+            "CDK_DEFAULT_REGION": REGION,
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+            "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+        }
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the local cloud."""
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"mode": "standard", "max_attempts": 3}),
+        )
+
+
+def cdk(endpoint: LocalEndpoint, *args: str, context: dict[str, str] | None = None) -> str:
+    """Run ``npx cdk <args>`` against the local cloud; raise DeploymentError on failure."""
+    command = ["npx", "--no-install", "cdk", *args]
+    for key, value in (context or {}).items():
+        command += ["-c", f"{key}={value}"]
+    env = {**os.environ, **endpoint.environment()}
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=600
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
+        raise DeploymentError(f"`cdk {' '.join(args)}` failed ({result.returncode}):\n{tail}")
+    return result.stdout + result.stderr
+
+
+def deploy(
+    endpoint: LocalEndpoint,
+    *,
+    context: dict[str, str] | None = None,
+    output_dir: Path | None = None,
+) -> dict[str, str]:
+    """Bootstrap and deploy the app; return the stack outputs."""
+    out = ["--output", str(output_dir)] if output_dir else []
+    cdk(endpoint, "bootstrap", f"aws://{ACCOUNT}/{REGION}", *out, context=context)
+    with tempfile.TemporaryDirectory() as tmp:
+        outputs_file = Path(tmp) / "outputs.json"
+        cdk(
+            endpoint,
+            "deploy",
+            STACK_NAME,
+            "--require-approval",
+            "never",
+            "--outputs-file",
+            str(outputs_file),
+            *out,
+            context=context,
+        )
+        outputs = json.loads(outputs_file.read_text()).get(STACK_NAME, {})
+    if "InputBucketName" not in outputs:
+        # The CLI printed success but the stack has no outputs: nothing really deployed.
+        raise DeploymentError(f"Deploy left no InputBucketName output: {outputs}")
+    return dict(outputs)
+
+
+def destroy(endpoint: LocalEndpoint, *, output_dir: Path | None = None) -> None:
+    """Destroy the stack and check that it is really gone."""
+    out = ["--output", str(output_dir)] if output_dir else []
+    cdk(endpoint, "destroy", STACK_NAME, "--force", *out)
+    stacks = endpoint.client("cloudformation").list_stacks()["StackSummaries"]
+    left = [
+        s["StackStatus"]
+        for s in stacks
+        if s["StackName"] == STACK_NAME and s["StackStatus"] != "DELETE_COMPLETE"
+    ]
+    if left:
+        raise DeploymentError(f"{STACK_NAME} is still there after destroy: {left}")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the pipeline produced for one input key."""
+
+    key: str
+    transcript: str | None
+    failure: dict[str, Any] | None
+    seconds: float
+
+
+def wait_for_outcome(
+    s3: Any,
+    output_bucket: str,
+    key: str,
+    *,
+    timeout: float,
+    on_tick: Callable[[float], None] | None = None,
+) -> Outcome:
+    """Poll the output bucket until ``key`` has a transcript or a failure record."""
+    started = time.monotonic()
+    transcript_key, failure_key = f"transcripts/{key}.txt", f"failed/{key}.json"
+    while (elapsed := time.monotonic() - started) < timeout:
+        text = _read(s3, output_bucket, transcript_key)
+        if text is not None:
+            return Outcome(key, text, None, elapsed)
+        failure = _read(s3, output_bucket, failure_key)
+        if failure is not None:
+            return Outcome(key, None, json.loads(failure), elapsed)
+        if on_tick:
+            on_tick(elapsed)
+        time.sleep(0.25)
+    raise TimeoutError(f"No transcript or failure record for {key!r} after {timeout:.0f} s")
+
+
+def _read(s3: Any, bucket: str, key: str) -> str | None:
+    try:
+        return str(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8"))
+    except s3.exceptions.NoSuchKey:
+        return None

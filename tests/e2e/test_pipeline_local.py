@@ -1,0 +1,235 @@
+"""The real app, deployed with the real CDK CLI to the local cloud, transcribes real speech."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localcloud.deployment import ROOT, LocalEndpoint, Outcome, deploy, destroy, wait_for_outcome
+from localcloud.wer import wer as word_error_rate
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+SAMPLES = ROOT / "samples"
+CLIPS = json.loads((SAMPLES / "texts.json").read_text())["clips"]
+TEXTS = {clip["name"]: clip["text"] for clip in CLIPS}
+# Awkward keys on purpose: spaces, a literal +, a literal %2B, non-ASCII, nesting, upper case.
+KEY_SHAPES = (
+    "talks/{name} talk.{ext}",
+    "meetings/team+room {name}.{ext}",
+    "ünïcødé/{name} %2B report.{ext}",
+    "deep/nested/prefix/{NAME}.{EXT}",
+    "{name}.{ext}",
+)
+SAMPLE_FILES = [(clip["name"], fmt) for clip in CLIPS for fmt in clip["formats"]]
+SPEECH = {
+    KEY_SHAPES[n % len(KEY_SHAPES)].format(
+        name=name, ext=ext, NAME=name.upper(), EXT=ext.upper()
+    ): (f"{name}.{ext}", name)
+    for n, (name, ext) in enumerate(SAMPLE_FILES)
+}
+MAX_WER = 0.15
+WAIT_SECONDS = 180
+
+
+@pytest.fixture(scope="module")
+def pipeline(endpoint: LocalEndpoint, cdk_out: Path) -> Iterator[dict[str, str]]:
+    """The deployed stack's outputs; destroyed at the end by the last test, or here."""
+    outputs = deploy(endpoint, output_dir=cdk_out)
+    yield outputs
+    stacks = endpoint.client("cloudformation").list_stacks()["StackSummaries"]
+    if any(s["StackName"] == "TranscriptionPipeline" and s["StackStatus"] != "DELETE_COMPLETE"
+           for s in stacks):  # fmt: skip
+        destroy(endpoint, output_dir=cdk_out)
+
+
+@pytest.fixture(scope="module")
+def outcomes(endpoint: LocalEndpoint, pipeline: dict[str, str]) -> dict[str, Outcome]:
+    """Upload every input at once, then wait for each one's transcript or failure record."""
+    s3 = endpoint.client("s3")
+    bucket = pipeline["InputBucketName"]
+    for key, (sample, _) in SPEECH.items():
+        s3.upload_file(str(SAMPLES / sample), bucket, key)
+    s3.upload_file(str(SAMPLES / "silence.wav"), bucket, "quiet/silence.wav")
+    s3.upload_file(str(SAMPLES / "not-media.mp3"), bucket, "broken/not-media.mp3")
+    s3.upload_file(str(SAMPLES / "too-short.wav"), bucket, "short/too-short.wav")
+    s3.put_object(Bucket=bucket, Key="notes/readme.txt", Body=b"not media")
+    s3.put_object(Bucket=bucket, Key="empty/nothing.mp3", Body=b"")
+    s3.put_object(Bucket=bucket, Key="a folder/", Body=b"")
+    keys = [*SPEECH, "quiet/silence.wav", "broken/not-media.mp3", "short/too-short.wav",
+            "notes/readme.txt", "empty/nothing.mp3", "a folder/"]  # fmt: skip
+    deadline = time.monotonic() + WAIT_SECONDS
+    return {
+        key: wait_for_outcome(
+            s3, pipeline["OutputBucketName"], key, timeout=max(1.0, deadline - time.monotonic())
+        )
+        for key in keys
+    }
+
+
+@pytest.mark.parametrize("key", list(SPEECH))
+def test_each_format_under_an_awkward_key_is_transcribed_accurately(outcomes, key):
+    outcome = outcomes[key]
+
+    assert outcome.failure is None, outcome.failure
+    assert outcome.transcript is not None
+    wer = word_error_rate(TEXTS[SPEECH[key][1]], outcome.transcript)
+    assert wer <= MAX_WER, f"WER {wer:.2f} for {key}: {outcome.transcript!r}"
+
+
+def test_subtitles_land_beside_the_transcript_in_srt_and_vtt(endpoint, pipeline, outcomes):
+    s3 = endpoint.client("s3")
+    bucket = pipeline["OutputBucketName"]
+    key = next(iter(SPEECH))
+
+    srt = _text(s3, bucket, f"transcripts/{key}.srt")
+    vtt = _text(s3, bucket, f"transcripts/{key}.vtt")
+
+    assert re.match(r"^1\r?\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\r?\n\S", srt)
+    assert vtt.startswith("WEBVTT")
+    assert re.search(r"\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}", vtt)
+
+
+def test_the_raw_transcribe_result_is_at_the_bucket_root_in_transcribes_schema(
+    endpoint, pipeline, outcomes
+):
+    s3 = endpoint.client("s3")
+    listing = s3.list_objects_v2(Bucket=pipeline["OutputBucketName"])["Contents"]
+    raw = [
+        item["Key"] for item in listing if "/" not in item["Key"] and item["Key"].endswith(".json")
+    ]
+
+    assert raw
+    document = json.loads(_text(s3, pipeline["OutputBucketName"], raw[0]))
+    assert document["status"] == "COMPLETED"
+    assert {"transcripts", "items"} <= set(document["results"])
+
+
+def test_silent_media_gives_an_empty_transcript_not_a_failure(outcomes):
+    outcome = outcomes["quiet/silence.wav"]
+
+    assert outcome.failure is None
+    assert outcome.transcript == ""
+
+
+@pytest.mark.parametrize(
+    ("key", "job_expected", "reason_words"),
+    [
+        ("notes/readme.txt", False, "Unsupported file extension"),
+        ("empty/nothing.mp3", False, "empty"),
+        ("a folder/", False, "folder marker"),
+        ("broken/not-media.mp3", True, "decode"),
+        ("short/too-short.wav", True, "minimum is 500 ms"),
+    ],
+)
+def test_bad_inputs_get_a_failure_record_with_the_reason(
+    outcomes, pipeline, key, job_expected, reason_words
+):
+    failure = outcomes[key].failure
+
+    assert failure is not None
+    assert failure["source"] == f"s3://{pipeline['InputBucketName']}/{key}"
+    assert (failure["job"] is not None) is job_expected
+    assert reason_words.lower() in failure["reason"].lower()
+
+
+def test_a_redelivered_upload_event_starts_no_second_job(endpoint, pipeline, outcomes):
+    transcribe = endpoint.client("transcribe")
+    before = _job_names(transcribe)
+    sqs = endpoint.client("sqs")
+    s3 = endpoint.client("s3")
+    key = next(iter(SPEECH))
+    head = s3.head_object(Bucket=pipeline["InputBucketName"], Key=key)
+    event = _object_created(pipeline["InputBucketName"], key, head)
+
+    sqs.send_message(QueueUrl=pipeline["StartQueueUrl"], MessageBody=json.dumps(event))
+    _wait_until_empty(sqs, pipeline["StartQueueUrl"])
+
+    assert _job_names(transcribe) == before
+    dlq = sqs.get_queue_attributes(
+        QueueUrl=pipeline["StartDeadLetterQueueUrl"], AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert dlq["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_destroy_leaves_no_stack_bucket_function_queue_or_rule(
+    endpoint, pipeline, outcomes, cdk_out
+):
+    destroy(endpoint, output_dir=cdk_out)
+
+    assert not any(
+        b["Name"].startswith("transcriptionpipeline")
+        for b in endpoint.client("s3").list_buckets()["Buckets"]
+    )
+    functions = endpoint.client("lambda").list_functions()["Functions"]
+    assert not [
+        f["FunctionName"] for f in functions if "TranscriptionPipeline" in f["FunctionName"]
+    ]
+    assert not endpoint.client("sqs").list_queues().get("QueueUrls")
+    rules = endpoint.client("events").list_rules()["Rules"]
+    assert not [r["Name"] for r in rules if r["Name"].startswith("TranscriptionPipeline")]
+
+
+def _text(s3: Any, bucket: str, key: str) -> str:
+    return str(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8"))
+
+
+def _job_names(transcribe: Any) -> set[str]:
+    names: set[str] = set()
+    for status in ("QUEUED", "IN_PROGRESS", "COMPLETED", "FAILED"):
+        page = transcribe.list_transcription_jobs(Status=status, MaxResults=100)
+        names |= {s["TranscriptionJobName"] for s in page["TranscriptionJobSummaries"]}
+    return names
+
+
+def _object_created(bucket: str, key: str, head: dict[str, Any]) -> dict[str, Any]:
+    """The event S3 sends through EventBridge for ``key``, encoded the way S3 encodes keys."""
+    from urllib.parse import quote_plus
+
+    return {
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-11-25T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {
+                "key": quote_plus(key, safe="/"),
+                "size": head["ContentLength"],
+                "etag": head["ETag"].strip('"'),
+                "version-id": head.get("VersionId"),
+                "sequencer": "00617F08299329D189",
+            },
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": "123456789012",
+            "source-ip-address": "127.0.0.1",
+            "reason": "PutObject",
+        },
+    }
+
+
+def _wait_until_empty(sqs: Any, queue_url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        if attributes == {
+            "ApproximateNumberOfMessages": "0",
+            "ApproximateNumberOfMessagesNotVisible": "0",
+        }:
+            return
+        time.sleep(0.25)
+    raise TimeoutError(f"{queue_url} still has messages after {timeout} s")

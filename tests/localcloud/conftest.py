@@ -1,0 +1,141 @@
+"""Fixtures for the local cloud's executor tests: an in-process moto server with the patches."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from localcloud import events_routing, lambda_runtime, sqs_mapping
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("localhost", 0))
+        return int(sock.getsockname()[1])
+
+
+class Cloud:
+    """boto3 clients on the test server plus helpers to create functions and queues."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        kwargs = {
+            "endpoint_url": endpoint,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "test",
+            "aws_secret_access_key": "test",
+        }
+        self.lam = boto3.client("lambda", **kwargs)
+        self.s3 = boto3.client("s3", **kwargs)
+        self.sqs = boto3.client("sqs", **kwargs)
+        self.logs = boto3.client("logs", **kwargs)
+        self.events = boto3.client("events", **kwargs)
+        self.role = boto3.client("iam", **kwargs).create_role(
+            RoleName=f"role-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument="{}"
+        )["Role"]["Arn"]
+
+    @staticmethod
+    def zip_of(files: dict[str, str]) -> bytes:
+        """A zip archive holding the given text files."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, content in files.items():
+                archive.writestr(name, content)
+        return buffer.getvalue()
+
+    @staticmethod
+    def wait_for(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
+        """Poll until check() is truthy (bounded), returning its value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = check()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met within {timeout}s")
+            time.sleep(interval)
+
+    def function(self, files: dict[str, str], runtime: str = "python3.12", **extra: Any) -> str:
+        """Create a function from the files (handler index.handler unless given); its name."""
+        name = f"fn-{uuid.uuid4().hex[:10]}"
+        self.lam.create_function(
+            FunctionName=name,
+            Runtime=runtime,
+            Role=self.role,
+            Handler=extra.pop("Handler", "index.handler"),
+            Code={"ZipFile": self.zip_of(files)},
+            Timeout=extra.pop("Timeout", 10),
+            **extra,
+        )
+        return name
+
+    def function_arn(self, name: str) -> str:
+        """The ARN of a function."""
+        return str(self.lam.get_function_configuration(FunctionName=name)["FunctionArn"])
+
+    def queue(self, **attributes: str) -> tuple[str, str]:
+        """Create a queue; its URL and ARN."""
+        url = self.sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:10]}", Attributes=attributes)[
+            "QueueUrl"
+        ]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        return url, arn
+
+    def receive(self, url: str, count: int = 1, timeout: float = 15.0) -> list[dict[str, Any]]:
+        """Receive (and delete) at least `count` messages, polling up to `timeout` seconds."""
+        got: list[dict[str, Any]] = []
+
+        def poll() -> bool:
+            messages = self.sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                MessageAttributeNames=["All"],
+                AttributeNames=["All"],
+            ).get("Messages", [])
+            for message in messages:
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            got.extend(messages)
+            return len(got) >= count
+
+        self.wait_for(poll, timeout)
+        return got
+
+    def invoke(self, name: str, event: Any) -> tuple[Any, dict[str, Any]]:
+        """Invoke synchronously with log tail; the parsed payload and the raw response."""
+        response = self.lam.invoke(FunctionName=name, Payload=json.dumps(event), LogType="Tail")
+        return json.loads(response["Payload"].read() or b"null"), response
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
+    """A moto server on a free localhost port with the executor, routing and mappings installed."""
+    port = _free_port()
+    endpoint = f"http://localhost:{port}"
+    lambda_runtime.install(
+        endpoint_url=endpoint,
+        work_dir=tmp_path_factory.mktemp("lambda-work"),
+        retry_delay_seconds=0.1,
+    )
+    events_routing.install(retry_delay_seconds=0.1)
+    sqs_mapping.install(poll_interval_seconds=0.05)
+    server = ThreadedMotoServer(ip_address="localhost", port=port, verbose=False)
+    server.start()
+    try:
+        yield Cloud(endpoint)
+    finally:
+        sqs_mapping.shutdown()
+        events_routing.shutdown()
+        lambda_runtime.shutdown()
+        server.stop()

@@ -1,0 +1,423 @@
+"""The local Lambda executor: functions deployed to moto really run, as subprocesses."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from localcloud import lambda_runtime
+
+POWERTOOLS_LAYER = (
+    "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:7"
+)
+
+PY_ECHO = """
+import json, os
+import boto3
+
+def handler(event, context):
+    print("event:", json.dumps(event))
+    boto3.client("s3").put_object(Bucket=os.environ["BUCKET"], Key="py.txt", Body=b"from python")
+    return {
+        "event": event,
+        "function_name": context.function_name,
+        "memory": context.memory_limit_in_mb,
+        "arn": context.invoked_function_arn,
+        "request_id": context.aws_request_id,
+        "log_group": context.log_group_name,
+        "remaining": context.get_remaining_time_in_millis(),
+        "endpoint": os.environ["AWS_ENDPOINT_URL"],
+        "region": os.environ["AWS_REGION"],
+        "handler": os.environ["_HANDLER"],
+        "task_root": os.environ["LAMBDA_TASK_ROOT"],
+        "cwd": os.getcwd(),
+    }
+"""
+
+
+def test_python_function_runs_with_context_environment_and_endpoint(cloud: Any) -> None:
+    bucket = f"b-{uuid.uuid4().hex[:10]}"
+    cloud.s3.create_bucket(Bucket=bucket)
+    name = cloud.function(
+        {"index.py": PY_ECHO}, Environment={"Variables": {"BUCKET": bucket}}, MemorySize=256
+    )
+
+    result, response = cloud.invoke(name, {"hello": "wörld"})
+
+    assert response["StatusCode"] == 200
+    assert "FunctionError" not in response
+    assert result["event"] == {"hello": "wörld"}
+    assert result["function_name"] == name
+    assert result["memory"] == 256
+    assert result["arn"].endswith(f":function:{name}")
+    assert result["log_group"] == f"/aws/lambda/{name}"
+    assert 0 < result["remaining"] <= 10_000
+    assert result["endpoint"] == cloud.endpoint
+    assert result["region"] == "us-east-1"
+    assert result["handler"] == "index.handler"
+    assert result["cwd"] == result["task_root"]
+    # The function called back into the local cloud while its own Invoke was being served.
+    body = cloud.s3.get_object(Bucket=bucket, Key="py.txt")["Body"].read()
+    assert body == b"from python"
+    tail = base64.b64decode(response["LogResult"]).decode()
+    assert f"START RequestId: {result['request_id']}" in tail
+    assert 'event: {"hello": "w\\u00f6rld"}' in tail
+
+    messages = cloud.wait_for(
+        lambda: [
+            e["message"]
+            for e in cloud.logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        ]
+    )
+    assert any(m.startswith("event:") for m in messages)
+    assert any(m.startswith("REPORT RequestId:") for m in messages)
+
+
+NODE_SDK = """
+const { S3Client, PutObjectCommand, GetObjectCommand } = require("@aws-sdk/client-s3");
+exports.handler = async (event, context) => {
+  console.log("node got", JSON.stringify(event));
+  const s3 = new S3Client({});
+  const bucket = process.env.BUCKET;
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "node.txt", Body: "from node" }));
+  const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "node.txt" }));
+  return {
+    body: await got.Body.transformToString(),
+    name: context.functionName,
+    requestId: context.awsRequestId,
+    remaining: context.getRemainingTimeInMillis(),
+    event,
+  };
+};
+"""
+
+NODE_CALLBACK_HTTPS = """
+const https = require("https");
+const url = require("url");
+// The same way CDK's custom-resource framework answers CloudFormation's ResponseURL.
+exports.handler = function (event, context, callback) {
+  const parsed = url.parse(event.ResponseURL);
+  const body = JSON.stringify({ Status: "SUCCESS", RequestId: context.awsRequestId });
+  const req = https.request(
+    { hostname: parsed.hostname, path: parsed.path, method: "PUT",
+      headers: { "content-type": "", "content-length": Buffer.byteLength(body) } },
+    (res) => { res.resume(); res.on("end", () => callback(null, { status: res.statusCode })); }
+  );
+  req.on("error", (err) => callback(err));
+  req.write(body);
+  req.end();
+};
+"""
+
+
+def test_node_function_uses_the_aws_sdk_against_the_local_endpoint(cloud: Any) -> None:
+    bucket = f"b-{uuid.uuid4().hex[:10]}"
+    cloud.s3.create_bucket(Bucket=bucket)
+    name = cloud.function(
+        {"index.js": NODE_SDK}, runtime="nodejs20.x", Environment={"Variables": {"BUCKET": bucket}}
+    )
+
+    result, response = cloud.invoke(name, {"n": 1})
+
+    assert "FunctionError" not in response, result
+    assert result["body"] == "from node"
+    assert result["name"] == name
+    assert result["event"] == {"n": 1}
+    assert 0 < result["remaining"] <= 10_000
+    assert "node got" in base64.b64decode(response["LogResult"]).decode()
+
+
+def test_node_callback_handler_https_answer_to_localhost_reaches_the_endpoint(cloud: Any) -> None:
+    bucket = f"b-{uuid.uuid4().hex[:10]}"
+    cloud.s3.create_bucket(Bucket=bucket)
+    name = cloud.function({"index.js": NODE_CALLBACK_HTTPS}, runtime="nodejs20.x")
+    # An https URL without port, as CloudFormation would give; the answer lands in S3 here.
+    response_url = f"https://localhost/{bucket}/answer.json"
+
+    result, response = cloud.invoke(name, {"ResponseURL": response_url})
+
+    assert "FunctionError" not in response, result
+    assert result == {"status": 200}
+    answer = json.loads(cloud.s3.get_object(Bucket=bucket, Key="answer.json")["Body"].read())
+    assert answer["Status"] == "SUCCESS"
+
+
+def test_python_error_has_lambda_error_shape(cloud: Any) -> None:
+    code = "def handler(event, context):\n    raise ValueError('bad input: ' + event['x'])\n"
+    name = cloud.function({"index.py": code})
+
+    result, response = cloud.invoke(name, {"x": "42"})
+
+    assert response["FunctionError"] == "Unhandled"
+    assert result["errorType"] == "ValueError"
+    assert result["errorMessage"] == "bad input: 42"
+    assert isinstance(result["stackTrace"], list)
+    assert result["requestId"]
+
+
+def test_node_error_and_missing_module(cloud: Any) -> None:
+    failing = cloud.function(
+        {"index.js": "exports.handler = async () => { throw new TypeError('nope'); };"},
+        runtime="nodejs20.x",
+    )
+    result, response = cloud.invoke(failing, {})
+    assert response["FunctionError"] == "Unhandled"
+    assert result["errorType"] == "TypeError"
+    assert result["errorMessage"] == "nope"
+
+    missing = cloud.function({"other.py": "x = 1\n"})
+    result, response = cloud.invoke(missing, {})
+    assert response["FunctionError"] == "Unhandled"
+    assert result["errorType"] == "Runtime.ImportModuleError"
+
+
+def test_timeout_kills_the_process_tree(cloud: Any, tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    code = f"""
+import subprocess, time
+def handler(event, context):
+    child = subprocess.Popen(["sleep", "30"])
+    open({str(pid_file)!r}, "w").write(str(child.pid))
+    time.sleep(30)
+"""
+    name = cloud.function({"index.py": code}, Timeout=1)
+
+    started = time.monotonic()
+    result, response = cloud.invoke(name, {})
+
+    assert time.monotonic() - started < 5
+    assert response["FunctionError"] == "Unhandled"
+    assert result["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in result["errorMessage"]
+    child = int(pid_file.read_text())
+
+    def child_gone() -> bool:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return True
+        # A killed child may linger as a zombie until reaped by init; that is not running.
+        status = Path(f"/proc/{child}/status")
+        return status.exists() and "zombie" in status.read_text()
+
+    cloud.wait_for(child_gone, timeout=5)
+
+
+def test_moto_layer_and_managed_layer_arn(cloud: Any) -> None:
+    layer = cloud.lam.publish_layer_version(
+        LayerName=f"layer-{uuid.uuid4().hex[:8]}",
+        Content={"ZipFile": cloud.zip_of({"python/shared_helper.py": "VALUE = 'from layer'\n"})},
+        CompatibleRuntimes=["python3.12"],
+    )["LayerVersionArn"]
+    code = """
+import shared_helper
+from aws_lambda_powertools import Logger
+logger = Logger()
+
+@logger.inject_lambda_context
+def handler(event, context):
+    logger.info("powertools works")
+    return shared_helper.VALUE
+"""
+    name = cloud.function({"index.py": code}, Layers=[layer, POWERTOOLS_LAYER])
+
+    result, response = cloud.invoke(name, {})
+
+    assert "FunctionError" not in response, result
+    assert result == "from layer"
+    layers = cloud.lam.get_function_configuration(FunctionName=name)["Layers"]
+    assert [entry["Arn"] for entry in layers] == [layer, POWERTOOLS_LAYER]
+    assert '"message":"powertools works"' in base64.b64decode(response["LogResult"]).decode()
+
+
+def test_custom_log_group_from_logging_config(cloud: Any) -> None:
+    group = f"/custom/{uuid.uuid4().hex[:8]}"
+    cloud.logs.create_log_group(logGroupName=group)
+    name = cloud.function(
+        {"index.py": "def handler(e, c):\n    print('into custom group')\n"},
+        LoggingConfig={"LogGroup": group, "LogFormat": "Text"},
+    )
+
+    cloud.invoke(name, {})
+
+    events = cloud.logs.filter_log_events(logGroupName=group)["events"]
+    assert any(e["message"] == "into custom group" for e in events)
+
+
+def test_async_invoke_runs_in_background(cloud: Any, tmp_path: Path) -> None:
+    marker = tmp_path / "ran.json"
+    code = f"""
+import json, time
+def handler(event, context):
+    time.sleep(0.3)
+    open({str(marker)!r}, "w").write(json.dumps(event))
+"""
+    name = cloud.function({"index.py": code})
+
+    started = time.monotonic()
+    response = cloud.lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"k": "v"}')
+
+    assert response["StatusCode"] == 202
+    assert time.monotonic() - started < 0.3
+    cloud.wait_for(marker.exists)
+    assert json.loads(marker.read_text()) == {"k": "v"}
+
+
+def test_async_error_is_retried_then_sent_to_on_failure_destination(
+    cloud: Any, tmp_path: Path
+) -> None:
+    attempts = tmp_path / "attempts"
+    code = f"""
+def handler(event, context):
+    with open({str(attempts)!r}, "a") as out:
+        out.write(context.aws_request_id + "\\n")
+    raise RuntimeError("always fails")
+"""
+    name = cloud.function({"index.py": code})
+    url, arn = cloud.queue()
+    cloud.lam.put_function_event_invoke_config(
+        FunctionName=name,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": arn}},
+    )
+
+    cloud.lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"job": 7}')
+
+    [message] = cloud.receive(url)
+    record = json.loads(message["Body"])
+    assert record["version"] == "1.0"
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["requestContext"]["functionArn"].endswith(f":function:{name}:$LATEST")
+    assert record["requestPayload"] == {"job": 7}
+    assert record["responseContext"] == {
+        "statusCode": 200,
+        "executedVersion": "$LATEST",
+        "functionError": "Unhandled",
+    }
+    assert record["responsePayload"]["errorType"] == "RuntimeError"
+    assert record["responsePayload"]["errorMessage"] == "always fails"
+    # One request id for the first attempt and its retry, as Lambda does.
+    ids = attempts.read_text().split()
+    assert len(ids) == 2 and len(set(ids)) == 1
+
+
+def test_default_retries_and_dead_letter_queue(cloud: Any, tmp_path: Path) -> None:
+    attempts = tmp_path / "attempts"
+    code = f"""
+def handler(event, context):
+    open({str(attempts)!r}, "a").write("x")
+    raise KeyError("missing")
+"""
+    url, arn = cloud.queue()
+    name = cloud.function({"index.py": code}, DeadLetterConfig={"TargetArn": arn})
+    assert cloud.lam.get_function_configuration(FunctionName=name)["DeadLetterConfig"] == {
+        "TargetArn": arn
+    }
+
+    cloud.lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"a": 1}')
+
+    [message] = cloud.receive(url)
+    assert json.loads(message["Body"]) == {"a": 1}
+    attributes = message["MessageAttributes"]
+    assert attributes["ErrorCode"]["StringValue"] == "200"
+    assert "missing" in attributes["ErrorMessage"]["StringValue"]
+    assert attributes["RequestID"]["StringValue"]
+    assert attempts.read_text() == "xxx"  # the first attempt and the two default retries
+
+
+def test_on_success_destination_and_config_update(cloud: Any) -> None:
+    name = cloud.function({"index.py": "def handler(e, c):\n    return {'doubled': e['n'] * 2}\n"})
+    url, arn = cloud.queue()
+    cloud.lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=2)
+    cloud.lam.update_function_event_invoke_config(
+        FunctionName=name,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnSuccess": {"Destination": arn}},
+    )
+    assert (
+        cloud.lam.get_function_event_invoke_config(FunctionName=name)["MaximumRetryAttempts"] == 0
+    )
+
+    cloud.lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": 21}')
+
+    [message] = cloud.receive(url)
+    record = json.loads(message["Body"])
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["responsePayload"] == {"doubled": 42}
+    assert "functionError" not in record["responseContext"]
+
+
+def test_get_event_invoke_config_helper(cloud: Any) -> None:
+    from moto.awslambda.utils import get_backend
+
+    name = cloud.function({"index.py": "def handler(e, c):\n    return 1\n"})
+    function = get_backend("123456789012", "us-east-1").get_function(name)
+    assert lambda_runtime.get_event_invoke_config(function) == {
+        "MaximumRetryAttempts": 2,
+        "MaximumEventAgeInSeconds": 21600,
+        "DestinationConfig": {},
+    }
+    lambda_runtime.set_event_invoke_config(function, {"MaximumRetryAttempts": 1})
+    assert lambda_runtime.get_event_invoke_config(function)["MaximumRetryAttempts"] == 1
+    response = cloud.lam.get_function_event_invoke_config(FunctionName=name)
+    assert response["MaximumRetryAttempts"] == 1
+
+
+def test_node_timeout_and_init_outside_the_timeout(cloud: Any) -> None:
+    hanging = cloud.function(
+        {"index.js": "exports.handler = () => new Promise(() => setInterval(() => {}, 1000));"},
+        runtime="nodejs20.x",
+        Timeout=1,
+    )
+    result, response = cloud.invoke(hanging, {})
+    assert response["FunctionError"] == "Unhandled"
+    assert result["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in base64.b64decode(response["LogResult"]).decode()
+
+    # Module loading is Lambda's init phase: it does not count against the timeout.
+    slow_init = cloud.function(
+        {"index.py": "import time\ntime.sleep(1.2)\n\ndef handler(e, c):\n    return 'ok'\n"},
+        Timeout=1,
+    )
+    result, response = cloud.invoke(slow_init, {})
+    assert "FunctionError" not in response, result
+    assert result == "ok"
+
+
+def test_python_virtual_hosted_s3_resolves_bucket_subdomains(cloud: Any) -> None:
+    bucket = f"b-{uuid.uuid4().hex[:10]}"
+    cloud.s3.create_bucket(Bucket=bucket)
+    code = """
+import os, boto3
+from botocore.config import Config
+
+def handler(event, context):
+    s3 = boto3.client("s3", config=Config(s3={"addressing_style": "virtual"}))
+    s3.put_object(Bucket=os.environ["BUCKET"], Key="virtual.txt", Body=b"v")
+    return s3.meta.endpoint_url
+"""
+    name = cloud.function({"index.py": code}, Environment={"Variables": {"BUCKET": bucket}})
+
+    result, response = cloud.invoke(name, {})
+
+    assert "FunctionError" not in response, result
+    assert cloud.s3.get_object(Bucket=bucket, Key="virtual.txt")["Body"].read() == b"v"
+
+
+def test_node_inline_code_packed_as_index_py_by_moto(cloud: Any) -> None:
+    # moto's CloudFormation packs inline ZipFile code as index.py, even for Node.js.
+    name = cloud.function(
+        {"index.py": "exports.handler = async (event) => ({ inline: event.x });"},
+        runtime="nodejs20.x",
+    )
+
+    result, response = cloud.invoke(name, {"x": 5})
+
+    assert "FunctionError" not in response, result
+    assert result == {"inline": 5}
