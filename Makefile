@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV      ?= .venv
+# checkov pins boto3 and packaging versions that conflict with requirements-dev.txt: own venv.
+CHECKOV_VENV ?= .venv-checkov
 PY        := $(VENV)/bin/python
 CDK       := npx --no-install cdk
 LOCAL_PORT ?= 4566
@@ -11,8 +13,9 @@ LOCAL_ENV := AWS_ENDPOINT_URL=http://localhost:$(LOCAL_PORT) AWS_ACCESS_KEY_ID=t
              CDK_DEFAULT_ACCOUNT=123456789012 CDK_DEFAULT_REGION=us-east-1
 # jsii prints a banner about Node 20's end of life on every synth; the pinned CLI runs fine on it.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
-STAMPS    := $(VENV)/.stamp-pip node_modules/.stamp-npm
+# Its check reads the silenced major version(s) from the variable.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+STAMPS    := $(VENV)/.stamp-pip node_modules/.stamp-npm $(CHECKOV_VENV)/.stamp-pip
 
 .PHONY: help setup test lint typecheck unit synth deploy destroy diff \
         local-up local-down deploy-local destroy-local demo bench clean
@@ -26,11 +29,17 @@ $(VENV)/.stamp-pip: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
+$(CHECKOV_VENV)/.stamp-pip: requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
 node_modules/.stamp-npm: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(STAMPS) ## Create .venv, install Python packages and the pinned CDK CLI (idempotent)
+setup: $(STAMPS) ## Create .venv (+ .venv-checkov), install Python packages and the pinned CDK CLI (idempotent)
 
 lint: setup ## ruff lint and format check
 	$(VENV)/bin/ruff check .
@@ -39,7 +48,7 @@ lint: setup ## ruff lint and format check
 typecheck: setup ## mypy
 	$(VENV)/bin/mypy
 
-test: lint typecheck ## Lint, type-check and run every test (unit, handler, template, local cloud end to end)
+test: lint typecheck ## Lint, type-check and run every test (unit, handler, template + cdk-nag/cfn-lint/checkov, local cloud end to end)
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 synth: setup ## Synthesize the TranscriptionPipeline template into cdk.out/

@@ -6,23 +6,37 @@ from __future__ import annotations
 import sys
 
 import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks, NagPack, ServerlessChecks
 
 from stacks.config import ConfigError, PipelineConfig
+from stacks.nag_acknowledgments import acknowledge
 from stacks.pipeline_stack import PipelineStack
 
 STACK_NAME = "TranscriptionPipeline"
 
 
+def nag_packs(app: cdk.App) -> list[NagPack]:
+    """The cdk-nag rule packs every synth runs (cdk-nag 3: CDK policy-validation plugins)."""
+    return [AwsSolutionsChecks(app), ServerlessChecks(app)]
+
+
 def build_app(app: cdk.App | None = None) -> cdk.App:
-    """Build the app (tests call this with their own context)."""
+    """Build the app (tests call this with their own context).
+
+    Synthesis fails with CDK's policy-validation report (also written to
+    ``cdk.out/validation-report.json``) when cdk-nag finds anything that
+    ``stacks/nag_acknowledgments.py`` does not acknowledge.
+    """
     app = app or cdk.App()
     config = PipelineConfig.from_context(app.node.try_get_context)
-    PipelineStack(
+    stack = PipelineStack(
         app,
         STACK_NAME,
         config=config,
         description="Media transcription pipeline: S3 uploads -> Amazon Transcribe -> transcripts",
     )
+    acknowledge(stack, config)
+    cdk.Validations.of(app).add_plugins(*nag_packs(app))
     return app
 
 

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from transcribe_pipeline.clients import client
 from transcribe_pipeline.harvest import ForeignJobError, Harvest, HarvestResult, harvest
+from transcribe_pipeline.keys import JOB_NAME_PATTERN
 from transcribe_pipeline.notify import publish_outcome
 from transcribe_pipeline.settings import Settings
 
@@ -67,7 +68,9 @@ def _job_not_found(error: ClientError) -> bool:
 def handler(event: EventBridgeEvent, context: LambdaContext) -> None:
     """Harvest the job the event names; errors raise so EventBridge/Lambda retry, then DLQ."""
     job_name = str(event.detail.get("TranscriptionJobName", ""))
-    if not job_name.startswith(settings.job_name_prefix):
+    # A name Transcribe would refuse is no job of ours: looking it up would only raise (and be
+    # retried for hours), since GetTranscriptionJob answers it with a validation error.
+    if not job_name.startswith(settings.job_name_prefix) or not JOB_NAME_PATTERN.match(job_name):
         logger.warning("Ignoring a job of another pipeline", extra={"job_name": job_name})
         return
     harvest_and_notify(job_name)

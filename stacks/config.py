@@ -51,6 +51,9 @@ class PipelineConfig:
     job_name_prefix: str = "tp-"
     input_prefix: str = ""
     retain_data: bool = False
+    # False: SSE-S3 buckets, SSE-SQS queues. True: one customer-managed KMS key, created and
+    # rotated by the stack, encrypts both buckets, the queues, the topic and Transcribe's output.
+    use_kms_key: bool = False
     notification_email: str | None = None
     starter_concurrency: int = 5
     log_retention_days: int = 30

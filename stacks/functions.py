@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -15,7 +16,12 @@ POWERTOOLS_ACCOUNT = "017000801446"  # AWS's account that publishes the Powertoo
 
 
 class PipelineFunction(Construct):
-    """A Python 3.12 arm64 function with an explicit log group and the Powertools layer."""
+    """A Python 3.12 arm64 function with an explicit log group and the Powertools layer.
+
+    Its role starts empty: no AWS managed policy (AWSLambdaBasicExecutionRole would let it
+    write to every log group in the account), only writes to its own log group. Callers add
+    exactly the actions the function uses.
+    """
 
     def __init__(
         self,
@@ -37,6 +43,19 @@ class PipelineFunction(Construct):
             "Logs",
             retention=log_retention,
             removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=description,
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                # The log group's Arn attribute ends in ":*": its log streams.
+                resources=[self.log_group.log_group_arn],
+            )
         )
         stack = Stack.of(self)
         layer_arn = (
@@ -63,4 +82,5 @@ class PipelineFunction(Construct):
             reserved_concurrent_executions=reserved_concurrency,
             layers=[lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)],
             log_group=self.log_group,
+            role=self.role,
         )

@@ -6,18 +6,23 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks.encryption import queue_encryption
 from stacks.functions import PipelineFunction
+from stacks.permissions import allow, objects, use_key
 
 FUNCTION_TIMEOUT = Duration.seconds(60)
 # AWS asks for a visibility timeout of at least 6x the function timeout for SQS sources.
 VISIBILITY_TIMEOUT = Duration.seconds(6 * 60)
 MAX_RECEIVES = 5
+TRANSCRIBE = "transcribe.amazonaws.com"
+EVENTS_TARGET_QUEUE_SAME_ACCOUNT = "@aws-cdk/aws-events:eventsTargetQueueSameAccount"
 
 
 class JobStarter(Construct):
@@ -36,20 +41,24 @@ class JobStarter(Construct):
         concurrency: int,
         log_retention: logs.RetentionDays,
         powertools_layer_version: int,
+        encryption_key: kms.IKey | None,
     ) -> None:
         super().__init__(scope, construct_id)
+        # With KMS-encrypted queues, CDK's SqsQueue target admits EventBridge to the key; this
+        # flag limits that key-policy statement to this account (cdk.json sets it too).
+        self.node.set_context(EVENTS_TARGET_QUEUE_SAME_ACCOUNT, True)
         self.dead_letter_queue = sqs.Queue(
             self,
             "StartDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
             removal_policy=RemovalPolicy.DESTROY,
+            encryption=queue_encryption(encryption_key),
+            encryption_master_key=encryption_key,
         )
         self.queue = sqs.Queue(
             self,
             "StartQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             visibility_timeout=VISIBILITY_TIMEOUT,
             retention_period=Duration.days(4),
@@ -57,15 +66,41 @@ class JobStarter(Construct):
                 queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVES
             ),
             removal_policy=RemovalPolicy.DESTROY,
+            encryption=queue_encryption(encryption_key),
+            encryption_master_key=encryption_key,
         )
+        stack = Stack.of(self)
         self.data_access_role = iam.Role(
             self,
             "TranscribeDataAccessRole",
-            assumed_by=iam.ServicePrincipal("transcribe.amazonaws.com"),
+            # Confused-deputy guard: only Transcribe acting for this account may assume it.
+            assumed_by=iam.ServicePrincipal(
+                TRANSCRIBE,
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="transcribe", resource="*", resource_name=None
+                        )
+                    },
+                },
+            ),
             description="Assumed by Amazon Transcribe to read uploads and write results",
         )
-        input_bucket.grant_read(self.data_access_role)
-        output_bucket.grant_put(self.data_access_role)
+        uploads = objects(input_bucket, f"{input_prefix}*")
+        allow(self.data_access_role, ["s3:GetObject"], uploads)
+        # Transcribe writes <job>.json (+ .srt/.vtt) at the output bucket's root (no OutputKey:
+        # the output layout contract), so the role writes objects of the whole bucket.
+        allow(self.data_access_role, ["s3:PutObject"], objects(output_bucket, "*"))
+        # Reading SSE-KMS media, writing SSE-KMS results (OutputEncryptionKMSKeyId).
+        use_key(
+            self.data_access_role,
+            encryption_key,
+            "kms:Decrypt",
+            "kms:Encrypt",
+            "kms:GenerateDataKey",
+            "kms:DescribeKey",
+        )
 
         self.handler = PipelineFunction(
             self,
@@ -75,6 +110,7 @@ class JobStarter(Construct):
             environment={
                 **environment,
                 "DATA_ACCESS_ROLE_ARN": self.data_access_role.role_arn,
+                "OUTPUT_ENCRYPTION_KMS_KEY_ID": encryption_key.key_arn if encryption_key else "",
             },
             timeout=FUNCTION_TIMEOUT,
             log_retention=log_retention,
@@ -89,29 +125,13 @@ class JobStarter(Construct):
                 max_concurrency=concurrency,
             )
         )
-        stack = Stack.of(self)
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob"],
-                resources=[
-                    stack.format_arn(
-                        service="transcribe",
-                        resource="transcription-job",
-                        resource_name=f"{job_name_prefix}*",
-                    )
-                ],
-            )
+        self._allow_starting_jobs(
+            function, output_bucket, job_name_prefix=job_name_prefix, encryption_key=encryption_key
         )
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[self.data_access_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "transcribe.amazonaws.com"}},
-            )
-        )
-        # Transcribe checks the caller can read the media, as well as the data-access role.
-        input_bucket.grant_read(function)
-        output_bucket.grant_put(function, "failed/*")
+        # StartTranscriptionJob's dependent action: the caller must be able to read the media.
+        allow(function, ["s3:GetObject"], uploads)
+        allow(function, ["s3:PutObject"], objects(output_bucket, "failed/*"))
+        use_key(function, encryption_key, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 
         object_filter: dict[str, object] = {}
         if input_prefix:
@@ -136,4 +156,44 @@ class JobStarter(Construct):
                     max_event_age=Duration.hours(24),
                 )
             ],
+        )
+
+    def _allow_starting_jobs(
+        self,
+        function: iam.IGrantable,
+        output_bucket: s3.IBucket,
+        *,
+        job_name_prefix: str,
+        encryption_key: kms.IKey | None,
+    ) -> None:
+        """StartTranscriptionJob to this output bucket, Get on this pipeline's jobs, PassRole."""
+        # The Service Authorization Reference gives StartTranscriptionJob no resource type
+        # (Resource must be "*"); its condition keys pin what a started job may write to.
+        output_conditions = {"transcribe:OutputBucketName": output_bucket.bucket_name}
+        if encryption_key is not None:
+            output_conditions["transcribe:OutputEncryptionKMSKeyId"] = encryption_key.key_arn
+        allow(
+            function,
+            ["transcribe:StartTranscriptionJob"],
+            ["*"],
+            {"StringEquals": output_conditions},
+        )
+        # GetTranscriptionJob (a duplicate delivery's ConflictException) has the
+        # transcription-job resource type: this pipeline's job names only.
+        allow(
+            function,
+            ["transcribe:GetTranscriptionJob"],
+            [
+                Stack.of(self).format_arn(
+                    service="transcribe",
+                    resource="transcription-job",
+                    resource_name=f"{job_name_prefix}*",
+                )
+            ],
+        )
+        allow(
+            function,
+            ["iam:PassRole"],
+            [self.data_access_role.role_arn],
+            {"StringEquals": {"iam:PassedToService": TRANSCRIBE}},
         )

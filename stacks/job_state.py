@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -13,7 +13,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks.encryption import queue_encryption
 from stacks.functions import PipelineFunction
+from stacks.permissions import allow, objects, use_key
 
 
 class JobStateHandler(Construct):
@@ -31,12 +33,14 @@ class JobStateHandler(Construct):
         sweep_interval: Duration,
         log_retention: logs.RetentionDays,
         powertools_layer_version: int,
+        encryption_key: kms.IKey | None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            encryption=queue_encryption(encryption_key),
+            encryption_master_key=encryption_key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
             removal_policy=RemovalPolicy.DESTROY,
@@ -75,23 +79,31 @@ class JobStateHandler(Construct):
         )
         for pipeline_function in (self.handler, self.sweeper):
             function = pipeline_function.function
-            function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["transcribe:GetTranscriptionJob"], resources=[jobs_arn]
-                )
+            allow(function, ["transcribe:GetTranscriptionJob"], [jobs_arn])
+            # What harvest() does: read <job>.json/.srt/.vtt (named after the job, at the root),
+            # look up, write and copy transcripts/ and failed/ records, delete stale failed/.
+            allow(
+                function,
+                ["s3:GetObject"],
+                objects(output_bucket, f"{job_name_prefix}*", "transcripts/*", "failed/*"),
             )
-            output_bucket.grant_read(function)
-            output_bucket.grant_put(function, "transcripts/*")
-            output_bucket.grant_put(function, "failed/*")
-            output_bucket.grant_delete(function, "failed/*")
+            # Without ListBucket, a HEAD of a missing key answers 403 instead of 404, and
+            # "not harvested yet" would look like an error.
+            allow(function, ["s3:ListBucket"], [output_bucket.bucket_arn])
+            allow(function, ["s3:PutObject"], objects(output_bucket, "transcripts/*", "failed/*"))
+            # copy_object keeps the source's tag set by default (TaggingDirective=COPY).
+            allow(function, ["s3:GetObjectTagging"], objects(output_bucket, f"{job_name_prefix}*"))
+            allow(function, ["s3:PutObjectTagging"], objects(output_bucket, "transcripts/*"))
+            allow(function, ["s3:DeleteObject"], objects(output_bucket, "failed/*"))
+            use_key(function, encryption_key, "kms:Decrypt", "kms:GenerateDataKey")
             if topic is not None:
-                topic.grant_publish(function)
-        self.sweeper.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["transcribe:ListTranscriptionJobs"],
-                # List has no resource type in the service authorization reference.
-                resources=["*"],
-            )
+                allow(function, ["sns:Publish"], [topic.topic_arn])
+        allow(
+            self.sweeper.function,
+            ["transcribe:ListTranscriptionJobs"],
+            # The Service Authorization Reference gives ListTranscriptionJobs no resource type:
+            # "*" is the only Resource it accepts; the sweeper filters on the name prefix.
+            ["*"],
         )
         self.handler.function.configure_async_invoke(
             retry_attempts=2,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.config import PipelineConfig
+from stacks.encryption import pipeline_key
 from stacks.job_starter import JobStarter
 from stacks.job_state import JobStateHandler
 from stacks.storage import Storage
@@ -37,8 +39,13 @@ class PipelineStack(Stack):
         self, scope: Construct, construct_id: str, *, config: PipelineConfig, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        storage = Storage(self, "Storage", retain_data=config.retain_data)
-        topic = self._topic(config.notification_email)
+        key = (
+            pipeline_key(self, "EncryptionKey", retain_data=config.retain_data)
+            if config.use_kms_key
+            else None
+        )
+        storage = Storage(self, "Storage", retain_data=config.retain_data, encryption_key=key)
+        topic = self._topic(config.notification_email, key)
         retention = _RETENTION[config.log_retention_days]
         environment = {
             "INPUT_BUCKET": storage.input_bucket.bucket_name,
@@ -64,6 +71,7 @@ class PipelineStack(Stack):
             concurrency=config.starter_concurrency,
             log_retention=retention,
             powertools_layer_version=config.powertools_layer_version,
+            encryption_key=key,
         )
         job_state = JobStateHandler(
             self,
@@ -75,6 +83,7 @@ class PipelineStack(Stack):
             sweep_interval=Duration.minutes(config.sweep_interval_minutes),
             log_retention=retention,
             powertools_layer_version=config.powertools_layer_version,
+            encryption_key=key,
         )
         outputs = {
             "InputBucketName": (storage.input_bucket.bucket_name, "Upload media here"),
@@ -104,13 +113,21 @@ class PipelineStack(Stack):
         }
         if topic is not None:
             outputs["NotificationTopicArn"] = (topic.topic_arn, "Job outcome notices")
+        if key is not None:
+            outputs["EncryptionKeyArn"] = (
+                key.key_arn,
+                "Customer-managed KMS key of the buckets, queues, topic and transcripts",
+            )
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)
 
-    def _topic(self, email: str | None) -> sns.Topic | None:
-        """An SNS topic for job outcomes, only when an e-mail address is configured."""
+    def _topic(self, email: str | None, key: kms.IKey | None) -> sns.Topic | None:
+        """An encrypted SNS topic for job outcomes, only when an e-mail address is configured."""
         if email is None:
             return None
-        topic = sns.Topic(self, "NotificationTopic", enforce_ssl=True)
+        # Without the pipeline's key, SNS's AWS managed key: the publishing functions need no
+        # kms: permission for it (its key policy admits any caller SNS authorizes).
+        master_key = key or kms.Alias.from_alias_name(self, "SnsManagedKey", "alias/aws/sns")
+        topic = sns.Topic(self, "NotificationTopic", enforce_ssl=True, master_key=master_key)
         topic.add_subscription(subscriptions.EmailSubscription(email))
         return topic

@@ -27,6 +27,8 @@ class Settings:
     vocabulary_name: str | None
     data_access_role_arn: str | None
     topic_arn: str | None
+    # The stack's KMS key (use_kms_key): Transcribe encrypts its results with it.
+    output_encryption_kms_key_id: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -55,6 +57,13 @@ class Settings:
         if not max_speakers.isdigit():
             raise SettingsError("Environment variable MAX_SPEAKER_LABELS must be an integer")
         identify = flag("IDENTIFY_LANGUAGE")
+        output_key_id = optional("OUTPUT_ENCRYPTION_KMS_KEY_ID")
+        if output_key_id is not None and not (
+            output_key_id.startswith("arn:") and ":kms:" in output_key_id
+        ):
+            raise SettingsError(
+                "Environment variable OUTPUT_ENCRYPTION_KMS_KEY_ID must be a KMS key ARN"
+            )
         return cls(
             input_bucket=required("INPUT_BUCKET"),
             output_bucket=required("OUTPUT_BUCKET"),
@@ -68,4 +77,5 @@ class Settings:
             vocabulary_name=optional("VOCABULARY_NAME"),
             data_access_role_arn=optional("DATA_ACCESS_ROLE_ARN"),
             topic_arn=optional("TOPIC_ARN"),
+            output_encryption_kms_key_id=output_key_id,
         )

@@ -49,6 +49,10 @@ def start_request(obj: S3Object, job_name: str, settings: Settings) -> dict[str,
         # No OutputKey: Transcribe writes <job>.json (and subtitles) at the bucket root.
         "OutputBucketName": settings.output_bucket,
     }
+    if settings.output_encryption_kms_key_id:
+        # The role's StartTranscriptionJob permission requires exactly this key (IAM condition
+        # transcribe:OutputEncryptionKMSKeyId), so a job never writes under another key.
+        request["OutputEncryptionKMSKeyId"] = settings.output_encryption_kms_key_id
     if settings.identify_language:
         request["IdentifyLanguage"] = True
         if settings.language_options:

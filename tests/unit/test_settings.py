@@ -36,6 +36,7 @@ def test_the_minimal_environment_gives_the_documented_defaults():
     assert settings.vocabulary_name is None
     assert settings.data_access_role_arn is None
     assert settings.topic_arn is None
+    assert settings.output_encryption_kms_key_id is None
 
 
 @pytest.mark.parametrize(
@@ -98,3 +99,17 @@ def test_lists_and_optional_values_are_parsed():
     assert settings.data_access_role_arn == "arn:aws:iam::123456789012:role/TranscribeDataAccess"
     assert settings.topic_arn is None
     assert settings.max_speaker_labels == 5
+
+
+def test_the_output_encryption_key_is_read_when_set():
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+    settings = Settings.from_env(env(OUTPUT_ENCRYPTION_KMS_KEY_ID=key))
+
+    assert settings.output_encryption_kms_key_id == key
+
+
+@pytest.mark.parametrize("value", ["alias/my-key", "1234abcd", "arn:aws:s3:::bucket"])
+def test_an_output_encryption_key_that_is_not_a_kms_key_arn_is_named_in_the_error(value):
+    with pytest.raises(SettingsError, match="OUTPUT_ENCRYPTION_KMS_KEY_ID"):
+        Settings.from_env(env(OUTPUT_ENCRYPTION_KMS_KEY_ID=value))

@@ -111,3 +111,15 @@ def test_a_data_access_role_turns_on_deferred_execution():
 
 def test_without_a_data_access_role_execution_is_not_deferred():
     assert "JobExecutionSettings" not in request_for()
+
+
+def test_a_kms_key_encrypts_the_transcribe_output():
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+    request = request_for(output_encryption_kms_key_id=key)
+
+    assert request["OutputEncryptionKMSKeyId"] == key
+
+
+def test_without_a_kms_key_transcribe_output_uses_the_bucket_default():
+    assert "OutputEncryptionKMSKeyId" not in request_for()

@@ -1,0 +1,226 @@
+"""Every cdk-nag finding this project accepts, with the reason, in one reviewed place.
+
+cdk-nag 3 runs as a CDK policy-validation plugin (registered in ``app.py``): synthesis fails on
+any finding not acknowledged here. Each acknowledgment names one rule, at its finest grain
+(``AwsSolutions-IAM5[Resource::...]`` rather than ``AwsSolutions-IAM5``), on the exact
+resources it applies to (construct paths below the stack, as cdk-nag reports them), with a
+reason a reviewer can check against the code. tests/infra/test_nag.py fails when a finding is
+not acknowledged, and when an acknowledgment no longer matches any finding.
+
+Findings fixed rather than acknowledged (see the README's "Security posture"): S3 server access
+logs (S1), AWS managed policies on the pipeline's roles (IAM4), wildcard actions from CDK's
+bucket grants (IAM5 ``Action::s3:GetObject*`` and the like).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Acknowledgment, Stack, Validations
+from constructs import IConstruct
+
+from stacks.config import PipelineConfig
+
+
+@dataclass(frozen=True)
+class NagAcknowledgment:
+    """One cdk-nag finding accepted on exactly these resources (paths below the stack)."""
+
+    rule: str
+    paths: tuple[str, ...]
+    reason: str
+
+
+_STARTER = "JobStarter/StartTranscription"
+_STARTER_POLICY = f"{_STARTER}/Role/DefaultPolicy/Resource"
+_DATA_ACCESS_POLICY = "JobStarter/TranscribeDataAccessRole/DefaultPolicy/Resource"
+_HANDLER_POLICY = "JobState/Handler/Role/DefaultPolicy/Resource"
+_SWEEPER_POLICY = "JobState/Sweeper/Role/DefaultPolicy/Resource"
+_FUNCTIONS = tuple(
+    f"{name}/Function/Resource" for name in (_STARTER, "JobState/Handler", "JobState/Sweeper")
+)
+_INPUT_ARN = "<StorageInputBucket0767FBBB.Arn>"
+_OUTPUT_ARN = "<StorageOutputBucketCD2EEB3A.Arn>"
+_JOBS_ARN = "arn:<AWS::Partition>:transcribe:<AWS::Region>:<AWS::AccountId>:transcription-job"
+_RUNTIME_REASON = (
+    "python3.12 is the runtime the AWS Powertools layer is built for "
+    "(AWSLambdaPowertoolsPythonV3-python312-arm64, stacks/functions.py) and the one the local "
+    "cloud and tests run; the runtime and the layer are upgraded together, on purpose."
+)
+
+
+def acknowledgments(config: PipelineConfig) -> tuple[NagAcknowledgment, ...]:
+    """The accepted findings for this configuration (finding ids embed its prefixes)."""
+    ack = NagAcknowledgment
+    jobs = config.job_name_prefix
+    entries = [
+        # --- CDK's own deploy-time helper -------------------------------------------------
+        ack(
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSLambdaBasicExecutionRole]",
+            ("BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource",),
+            "aws-cdk-lib's singleton handler behind Custom::S3BucketNotifications (it turns on "
+            "the input bucket's EventBridge notifications, at deploy time only) gets this role "
+            "from CDK, which offers no way to replace it; the managed policy only writes logs.",
+        ),
+        # --- Object-key wildcards: S3 permissions cannot name keys that do not exist yet -----
+        ack(
+            f"AwsSolutions-IAM5[Resource::{_INPUT_ARN}/{config.input_prefix}*]",
+            (_DATA_ACCESS_POLICY, _STARTER_POLICY),
+            "s3:GetObject only, on uploads under the configured input prefix: any of them may "
+            "be media to transcribe. Transcribe reads it as the data-access role, and "
+            "StartTranscriptionJob's dependent action (Service Authorization Reference) "
+            "requires the caller to be able to read it too.",
+        ),
+        ack(
+            f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/*]",
+            (_DATA_ACCESS_POLICY,),
+            "s3:PutObject only, for Amazon Transcribe: it writes <job-name>.json/.srt/.vtt at "
+            "the output bucket's root (the output layout contract: no OutputKey) and a "
+            ".write_access_check_file.temp object to test access, so no narrower prefix holds.",
+        ),
+        ack(
+            f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/failed/*]",
+            (_STARTER_POLICY, _HANDLER_POLICY, _SWEEPER_POLICY),
+            "Failure records are failed/<source key>.json, one per upload: the start function "
+            "writes them, the harvesters read, write and delete them (design.md layout).",
+        ),
+        ack(
+            f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/transcripts/*]",
+            (_HANDLER_POLICY, _SWEEPER_POLICY),
+            "Readable results are transcripts/<source key>.txt|.srt|.vtt, one set per upload: "
+            "the harvesters read (HEAD), write and copy them.",
+        ),
+        ack(
+            f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/{jobs}*]",
+            (_HANDLER_POLICY, _SWEEPER_POLICY),
+            "Read-only (s3:GetObject, s3:GetObjectTagging for copy_object) on Transcribe's own "
+            "<job-name>.json/.srt/.vtt, whose names start with this pipeline's job-name prefix.",
+        ),
+        # --- Transcribe: resource-level permissions where the service has them ---------------
+        ack(
+            f"AwsSolutions-IAM5[Resource::{_JOBS_ARN}/{jobs}*]",
+            (_STARTER_POLICY, _HANDLER_POLICY, _SWEEPER_POLICY),
+            "transcribe:GetTranscriptionJob on this pipeline's jobs only: job names are "
+            "generated per object version (<prefix><stem>-<hash>), so the prefix is the "
+            "narrowest pattern that covers them.",
+        ),
+        ack(
+            "AwsSolutions-IAM5[Resource::*]",
+            (_STARTER_POLICY,),
+            "transcribe:StartTranscriptionJob has no resource type in the Service "
+            "Authorization Reference, so Resource must be '*'; the statement is pinned by its "
+            "condition transcribe:OutputBucketName (and OutputEncryptionKMSKeyId with a key).",
+        ),
+        ack(
+            "AwsSolutions-IAM5[Resource::*]",
+            (_SWEEPER_POLICY,),
+            "transcribe:ListTranscriptionJobs has no resource type in the Service "
+            "Authorization Reference, so Resource must be '*'; it only lists job summaries, "
+            "and the sweeper keeps those with this pipeline's prefix.",
+        ),
+        # --- Runtime ---------------------------------------------------------------------
+        ack("AwsSolutions-L1", _FUNCTIONS, _RUNTIME_REASON),
+        ack("Serverless-LambdaLatestVersion", _FUNCTIONS, _RUNTIME_REASON),
+        # --- Dead letters: where failures go instead ------------------------------------------
+        ack(
+            "AwsSolutions-SQS3",
+            ("JobState/DeadLetterQueue/Resource",),
+            "This queue is a dead-letter queue: of the job-state rule's target and of the "
+            "handler's on-failure destination (stacks/job_state.py); the rule only recognizes "
+            "queues named in another queue's redrive policy.",
+        ),
+        ack(
+            "Serverless-SQSRedrivePolicy",
+            ("JobStarter/StartDeadLetterQueue/Resource", "JobState/DeadLetterQueue/Resource"),
+            "Dead-letter queues themselves: their messages wait (14 days) for an operator to "
+            "fix the cause and re-drive them (README, Troubleshooting); a DLQ of a DLQ would "
+            "only hide them.",
+        ),
+        ack(
+            "Serverless-LambdaDLQ",
+            (_FUNCTIONS[0],),
+            "The start function is invoked only by its SQS event source mapping; a failed "
+            "message returns to StartQueue and goes to StartDeadLetterQueue after 5 receives. "
+            "A function DLQ applies to asynchronous invocations only.",
+        ),
+        ack(
+            "Serverless-LambdaDLQ",
+            (_FUNCTIONS[1],),
+            "Asynchronous failures go to an on-failure destination (EventInvokeConfig -> "
+            "JobState/DeadLetterQueue, stacks/job_state.py), which replaces a function DLQ "
+            "and carries the error too; the rule looks only at DeadLetterConfig.",
+        ),
+        ack(
+            "Serverless-LambdaDLQ",
+            (_FUNCTIONS[2],),
+            "The sweeper is scheduled: a failed sweep is retried twice, then simply by the next "
+            "tick (sweep_interval_minutes). Its event carries no data worth keeping.",
+        ),
+        ack(
+            "Serverless-LambdaEventSourceMappingDestination",
+            (
+                f"{_STARTER}/Function/SqsEventSource:TranscriptionPipelineJobStarterStartQueue52EA63F4"
+                "/Resource",
+            ),
+            "On-failure destinations exist for stream sources (Kinesis, DynamoDB, Kafka); an "
+            "SQS source's failed messages go to the queue's redrive DLQ (StartDeadLetterQueue "
+            "after 5 receives).",
+        ),
+        ack(
+            "Serverless-EventBusDLQ",
+            ("JobState/SweepSchedule/Resource",),
+            "The schedule is its own retry: the next tick sweeps again, and a dead-lettered "
+            "'Scheduled Event' would carry nothing to re-drive.",
+        ),
+        ack(
+            "Serverless-LambdaTracing",
+            _FUNCTIONS,
+            "X-Ray would add per-trace cost and an xray:PutTraceSegments grant on Resource '*' "
+            "to every role; the functions log structured JSON keyed by job name and source key, "
+            "which is how an operator follows one file through the pipeline.",
+        ),
+    ]
+    if config.notification_email is not None:
+        entries.append(
+            ack(
+                "Serverless-SNSRedrivePolicy",
+                (f"NotificationTopic/{config.notification_email}/Resource",),
+                "The e-mail notice is a convenience: every outcome is also written to the "
+                "output bucket (transcripts/ or failed/), where nothing is lost.",
+            )
+        )
+    if config.use_kms_key:
+        entries.extend(
+            ack(
+                f"AwsSolutions-IAM5[Action::{action}]",
+                (_HANDLER_POLICY,),
+                "Added by CDK's SqsDestination (grantSendMessages) for the KMS-encrypted "
+                "on-failure queue, limited to the pipeline's key ARN; Lambda sends there with "
+                "the function's role.",
+            )
+            for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*")
+        )
+    return tuple(entries)
+
+
+def find(stack: Stack, path: str) -> IConstruct | None:
+    """The construct at ``path`` below the stack, or None when this configuration lacks it."""
+    node: IConstruct = stack
+    for part in path.split("/"):
+        child = node.node.try_find_child(part)
+        if child is None:
+            return None
+        node = child
+    return node
+
+
+def acknowledge(stack: Stack, config: PipelineConfig) -> None:
+    """Acknowledge each accepted finding on its resources (those this configuration has)."""
+    for entry in acknowledgments(config):
+        for path in entry.paths:
+            construct = find(stack, path)
+            if construct is not None:
+                Validations.of(construct).acknowledge(
+                    Acknowledgment(id=entry.rule, reason=entry.reason)
+                )

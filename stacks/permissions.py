@@ -1,0 +1,44 @@
+"""Exact IAM statements: the actions each role uses, on the resources it uses them on.
+
+CDK's grants are the usual tool, but ``bucket.grant_read`` adds ``s3:GetObject*``,
+``s3:GetBucket*`` and ``s3:List*``, ``grant_put`` adds ``s3:Abort*`` and object-lock actions,
+``grant_delete`` ``s3:DeleteObject*`` and ``key.grant_encrypt_decrypt`` ``kms:ReEncrypt*``:
+action groups the functions never call. The pipeline's roles get these statements instead
+(tests/infra/test_least_privilege.py checks every action against what the code calls).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+
+
+def allow(
+    principal: iam.IGrantable,
+    actions: Sequence[str],
+    resources: Sequence[str],
+    conditions: Mapping[str, Any] | None = None,
+) -> None:
+    """Add one Allow statement to the principal's own policy."""
+    principal.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=list(actions),
+            resources=list(resources),
+            conditions=dict(conditions) if conditions else None,
+        )
+    )
+
+
+def objects(bucket: s3.IBucket, *key_patterns: str) -> list[str]:
+    """ARNs of the bucket's objects matching the key patterns (``failed/*``, ``tp-*``)."""
+    return [bucket.arn_for_objects(pattern) for pattern in key_patterns]
+
+
+def use_key(principal: iam.IGrantable, key: kms.IKey | None, *actions: str) -> None:
+    """Allow exactly these KMS actions on the pipeline's key, when there is one."""
+    if key is not None:
+        allow(principal, actions, [key.key_arn])

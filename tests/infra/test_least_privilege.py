@@ -1,0 +1,284 @@
+"""Least privilege: each role holds exactly the actions its code uses, on exact resources.
+
+The expected permissions below are read from the code they serve (lambda/transcribe_pipeline):
+a new AWS call in a function needs a new line here, on purpose. Resources are written as
+cdk-nag prints them, ``<LogicalId.Attribute>`` with CDK's 8-character hash left out.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_cdk.assertions import Template
+
+from tests.infra.conftest import resources_of
+
+INPUT = "<StorageInputBucket.Arn>"
+OUTPUT = "<StorageOutputBucket.Arn>"
+KEY = "<EncryptionKey.Arn>"
+JOBS = "arn:<AWS::Partition>:transcribe:<AWS::Region>:<AWS::AccountId>:transcription-job"
+LOGS = ("logs:CreateLogStream", "logs:PutLogEvents")
+HARVEST_S3 = {
+    # harvest(): HEAD/GET the outputs, read Transcribe's <job>.json, copy <job>.srt/.vtt.
+    ("s3:GetObject", f"{OUTPUT}/tp-*"),
+    ("s3:GetObject", f"{OUTPUT}/transcripts/*"),
+    ("s3:GetObject", f"{OUTPUT}/failed/*"),
+    # A HEAD of a missing key answers 404 (not 403) only with ListBucket.
+    ("s3:ListBucket", OUTPUT),
+    ("s3:PutObject", f"{OUTPUT}/transcripts/*"),
+    ("s3:PutObject", f"{OUTPUT}/failed/*"),
+    # copy_object carries the source's tag set (TaggingDirective=COPY by default).
+    ("s3:GetObjectTagging", f"{OUTPUT}/tp-*"),
+    ("s3:PutObjectTagging", f"{OUTPUT}/transcripts/*"),
+    # A later success removes the stale failure record.
+    ("s3:DeleteObject", f"{OUTPUT}/failed/*"),
+    ("transcribe:GetTranscriptionJob", f"{JOBS}/tp-*"),
+}
+EXPECTED = {
+    "JobStarterTranscribeDataAccessRole": {
+        ("s3:GetObject", f"{INPUT}/*"),
+        ("s3:PutObject", f"{OUTPUT}/*"),
+    },
+    "JobStarterStartTranscriptionRole": {
+        *((action, "<JobStarterStartTranscriptionLogs.Arn>") for action in LOGS),
+        # The SQS event source mapping (CDK's grantConsumeMessages).
+        *(
+            (f"sqs:{action}", "<JobStarterStartQueue.Arn>")
+            for action in (
+                "ChangeMessageVisibility",
+                "DeleteMessage",
+                "GetQueueAttributes",
+                "GetQueueUrl",
+                "ReceiveMessage",
+            )
+        ),
+        ("transcribe:StartTranscriptionJob", "*"),
+        ("transcribe:GetTranscriptionJob", f"{JOBS}/tp-*"),
+        ("iam:PassRole", "<JobStarterTranscribeDataAccessRole.Arn>"),
+        ("s3:GetObject", f"{INPUT}/*"),
+        ("s3:PutObject", f"{OUTPUT}/failed/*"),
+    },
+    "JobStateHandlerRole": {
+        *((action, "<JobStateHandlerLogs.Arn>") for action in LOGS),
+        *HARVEST_S3,
+        # The on-failure destination (CDK's SqsDestination).
+        *(
+            (f"sqs:{action}", "<JobStateDeadLetterQueue.Arn>")
+            for action in ("GetQueueAttributes", "GetQueueUrl", "SendMessage")
+        ),
+    },
+    "JobStateSweeperRole": {
+        *((action, "<JobStateSweeperLogs.Arn>") for action in LOGS),
+        *HARVEST_S3,
+        ("transcribe:ListTranscriptionJobs", "*"),
+    },
+}
+
+
+def render(value: Any) -> str:
+    """A CloudFormation value as text: Ref -> <Id>, GetAtt -> <Id.Attr>, Join joined."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    if "Fn::GetAtt" in value:
+        logical_id, attribute = value["Fn::GetAtt"]
+        return f"<{logical_id}.{attribute}>"
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(render(part) for part in parts)
+    raise AssertionError(f"unexpected intrinsic {value}")
+
+
+def unhashed(text: str) -> str:
+    """Logical IDs without CDK's trailing 8-character hash."""
+    return re.sub(r"([A-Za-z0-9]+?)[0-9A-F]{8}(?=[.>])", r"\1", text)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def allow_statements(template: Template) -> dict[str, list[dict[str, Any]]]:
+    """The Allow statements of each role's policies, by role logical ID (hash removed)."""
+    by_role: dict[str, list[dict[str, Any]]] = {}
+    for policy in resources_of(template, "AWS::IAM::Policy").values():
+        statements = [
+            s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"
+        ]
+        for role in policy["Properties"]["Roles"]:
+            by_role.setdefault(unhashed(render(role)).strip("<>"), []).extend(statements)
+    return by_role
+
+
+def permissions(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(action, resource) pairs the statements allow."""
+    return {
+        (action, unhashed(render(resource)))
+        for statement in statements
+        for action in _list(statement["Action"])
+        for resource in _list(statement["Resource"])
+    }
+
+
+def test_each_pipeline_role_holds_exactly_the_actions_its_code_uses(template: Template):
+    granted = {
+        role: permissions(statements)
+        for role, statements in allow_statements(template).items()
+        if role in EXPECTED
+    }
+
+    assert granted == EXPECTED
+
+
+def test_no_policy_allows_a_wildcard_action(template: Template, all_options_template: Template):
+    for candidate in (template, all_options_template):
+        for role, statements in allow_statements(candidate).items():
+            for action in {a for s in statements for a in _list(s["Action"])}:
+                assert action != "*" and not action.endswith(":*"), (role, action)
+
+
+def test_pipeline_roles_use_no_action_group_wildcards(template: Template):
+    for role, statements in allow_statements(template).items():
+        if role in EXPECTED:
+            assert not any("*" in a for s in statements for a in _list(s["Action"])), role
+
+
+def test_pass_role_is_granted_once_for_the_data_access_role_and_only_to_transcribe(
+    template: Template,
+):
+    pass_role = [
+        (role, statement)
+        for role, statements in allow_statements(template).items()
+        for statement in statements
+        if "iam:PassRole" in _list(statement["Action"])
+    ]
+
+    assert len(pass_role) == 1
+    role, statement = pass_role[0]
+    assert role == "JobStarterStartTranscriptionRole"
+    assert _list(statement["Action"]) == ["iam:PassRole"]
+    assert unhashed(render(statement["Resource"])) == "<JobStarterTranscribeDataAccessRole.Arn>"
+    assert statement["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "transcribe.amazonaws.com"}
+    }
+
+
+def test_transcribe_actions_are_on_this_pipeline_s_jobs_where_the_service_allows_it(
+    template: Template,
+):
+    # Service Authorization Reference: GetTranscriptionJob has the transcription-job resource
+    # type; StartTranscriptionJob and ListTranscriptionJobs have none ("*" only), so Start is
+    # pinned by its condition key transcribe:OutputBucketName instead.
+    for role, statements in allow_statements(template).items():
+        for statement in statements:
+            for action in _list(statement["Action"]):
+                if not action.startswith("transcribe:"):
+                    continue
+                resources = {unhashed(render(r)) for r in _list(statement["Resource"])}
+                if action == "transcribe:GetTranscriptionJob":
+                    assert resources == {f"{JOBS}/tp-*"}, role
+                elif action == "transcribe:StartTranscriptionJob":
+                    assert statement["Condition"]["StringEquals"][
+                        "transcribe:OutputBucketName"
+                    ] == {"Ref": "StorageOutputBucketCD2EEB3A"}
+                else:
+                    assert action == "transcribe:ListTranscriptionJobs", (role, action)
+                    assert role == "JobStateSweeperRole"
+
+
+def test_only_cdk_s_own_deploy_time_handlers_have_a_managed_policy(template: Template):
+    roles = resources_of(template, "AWS::IAM::Role")
+
+    with_managed = {
+        logical_id
+        for logical_id, role in roles.items()
+        if role["Properties"].get("ManagedPolicyArns")
+    }
+
+    # AWSLambdaBasicExecutionRole (logs only) on aws-cdk-lib's bucket-notification and
+    # auto-delete handlers, which run during deploy/destroy only; the first is acknowledged as
+    # AwsSolutions-IAM4, the second is a raw CfnResource cdk-nag does not inspect.
+    assert {unhashed(f"<{r}>") for r in with_managed} == {
+        "<BucketNotificationsHandler050a0587b7544547bf325f094a3db834Role>",
+        "<CustomS3AutoDeleteObjectsCustomResourceProviderRole>",
+    }
+
+
+def test_only_transcribe_acting_for_this_account_may_assume_the_data_access_role(
+    template: Template,
+):
+    roles = resources_of(template, "AWS::IAM::Role")
+    role = next(r for k, r in roles.items() if k.startswith("JobStarterTranscribeDataAccessRole"))
+
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "transcribe.amazonaws.com"}
+    assert statement["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": {"Ref": "AWS::AccountId"}
+    }
+    assert render(statement["Condition"]["ArnLike"]["aws:SourceArn"]) == (
+        "arn:<AWS::Partition>:transcribe:<AWS::Region>:<AWS::AccountId>:*"
+    )
+
+
+def test_prefixes_narrow_the_upload_reads_and_the_job_names(all_options_template: Template):
+    granted = {
+        role: permissions(statements)
+        for role, statements in allow_statements(all_options_template).items()
+    }
+
+    for role in ("JobStarterTranscribeDataAccessRole", "JobStarterStartTranscriptionRole"):
+        assert ("s3:GetObject", f"{INPUT}/incoming/*") in granted[role]
+        assert ("s3:GetObject", f"{INPUT}/*") not in granted[role]
+    for role in ("JobStarterStartTranscriptionRole", "JobStateHandlerRole", "JobStateSweeperRole"):
+        assert ("transcribe:GetTranscriptionJob", f"{JOBS}/mtg-*") in granted[role]
+    assert ("s3:GetObject", f"{OUTPUT}/mtg-*") in granted["JobStateHandlerRole"]
+
+
+def test_with_a_kms_key_each_role_may_use_only_that_key_for_what_it_does(
+    all_options_template: Template,
+):
+    granted = {
+        role: {action for action, resource in permissions(statements) if resource == KEY}
+        for role, statements in allow_statements(all_options_template).items()
+    }
+
+    # Transcribe (as the data-access role) reads SSE-KMS media and writes encrypted results.
+    assert granted["JobStarterTranscribeDataAccessRole"] == {
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:DescribeKey",
+    }
+    # Consumes the encrypted queue, asks Transcribe for encrypted output, writes failed/.
+    assert granted["JobStarterStartTranscriptionRole"] == {
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+    }
+    # Reads and writes encrypted objects, publishes to the encrypted topic; the handler's
+    # on-failure destination adds CDK's SqsDestination grant (acknowledged IAM5 findings).
+    assert granted["JobStateSweeperRole"] == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert granted["JobStateHandlerRole"] == {
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKey*",
+        "kms:ReEncrypt*",
+    }
+    assert all(
+        resource == KEY
+        for statements in allow_statements(all_options_template).values()
+        for action, resource in permissions(statements)
+        if action.startswith("kms:")
+    )
+
+
+def test_with_a_kms_key_jobs_may_only_be_started_with_that_key(all_options_template: Template):
+    statements = allow_statements(all_options_template)["JobStarterStartTranscriptionRole"]
+
+    start = next(s for s in statements if "transcribe:StartTranscriptionJob" in _list(s["Action"]))
+    condition = start["Condition"]["StringEquals"]
+    assert unhashed(render(condition["transcribe:OutputEncryptionKMSKeyId"])) == KEY
+    assert unhashed(render(condition["transcribe:OutputBucketName"])) == "<StorageOutputBucket>"
