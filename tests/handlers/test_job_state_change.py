@@ -243,10 +243,9 @@ def test_an_older_jobs_late_failure_does_not_replace_a_newer_transcript(cloud, j
     assert cloud.read_output(f"transcripts/{KEY}.txt") == "Hello world. This is a test.\n"
 
 
-def test_a_finished_job_is_announced_on_the_topic_when_one_is_configured(
-    cloud, load_handler, context
-):
-    # Given a notification topic with a subscribed queue, and a completed job
+@pytest.fixture
+def notices(cloud):
+    """A notification topic with a subscribed queue; the topic ARN and a reader of its notices."""
     sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
     topic_arn = sns.create_topic(Name="TranscriptionNotices")["TopicArn"]
     queue_url = sqs.create_queue(QueueName="notices")["QueueUrl"]
@@ -259,6 +258,19 @@ def test_a_finished_job_is_announced_on_the_topic_when_one_is_configured(
         Endpoint=queue_arn,
         Attributes={"RawMessageDelivery": "true"},
     )
+
+    def read() -> list[dict]:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+        return [json.loads(m["Body"]) for m in messages]
+
+    return topic_arn, read
+
+
+def test_a_finished_job_is_announced_on_the_topic_when_one_is_configured(
+    cloud, load_handler, context, notices
+):
+    # Given a notification topic with a subscribed queue, and a completed job
+    topic_arn, read_notices = notices
     job_state = load_handler("job_state_change", TOPIC_ARN=topic_arn)
     cloud.start_job(JOB, KEY)
     cloud.complete_job(JOB)
@@ -267,28 +279,16 @@ def test_a_finished_job_is_announced_on_the_topic_when_one_is_configured(
     job_state.handler(job_state_change(JOB, "COMPLETED"), context)
 
     # Then subscribers hear which source finished and where its outputs are
-    (message,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
-    notice = json.loads(message["Body"])
+    (notice,) = read_notices()
     assert notice["status"] == "COMPLETED"
     assert notice["source"] == f"s3://{INPUT_BUCKET}/{KEY}"
     assert notice["job"] == JOB
     assert f"transcripts/{KEY}.txt" in notice["outputs"]
 
 
-def test_a_failed_job_is_announced_with_transcribes_reason(cloud, load_handler, context):
+def test_a_failed_job_is_announced_with_transcribes_reason(cloud, load_handler, context, notices):
     # Given a notification topic with a subscribed queue, and a job Transcribe failed
-    sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
-    topic_arn = sns.create_topic(Name="TranscriptionNotices")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="notices")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    sns.subscribe(
-        TopicArn=topic_arn,
-        Protocol="sqs",
-        Endpoint=queue_arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
+    topic_arn, read_notices = notices
     job_state = load_handler("job_state_change", TOPIC_ARN=topic_arn)
     cloud.start_job(JOB, KEY)
     cloud.fail_job(JOB, "The media format could not be decoded.")
@@ -297,8 +297,7 @@ def test_a_failed_job_is_announced_with_transcribes_reason(cloud, load_handler, 
     job_state.handler(job_state_change(JOB, "FAILED"), context)
 
     # Then subscribers hear the failure and its reason
-    (message,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
-    notice = json.loads(message["Body"])
+    (notice,) = read_notices()
     assert notice["status"] == "FAILED"
     assert notice["reason"] == "The media format could not be decoded."
     assert notice["outputs"] == [f"failed/{KEY}.json"]
