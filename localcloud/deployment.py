@@ -16,10 +16,12 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from localcloud import server
+
 ROOT = Path(__file__).resolve().parent.parent
 STACK_NAME = "TranscriptionPipeline"
 ACCOUNT = "123456789012"  # moto's default account
-REGION = "us-east-1"
+REGION = server.REGION
 LOG = logging.getLogger(__name__)
 
 
@@ -36,18 +38,15 @@ class LocalEndpoint:
     @property
     def url(self) -> str:
         """The endpoint URL (host ``localhost``: the CDK CLI needs the name, not 127.0.0.1)."""
-        return f"http://localhost:{self.port}"
+        return server.endpoint_url(self.port)
 
     def environment(self) -> dict[str, str]:
         """Environment variables for the CDK CLI and boto3."""
         return {
-            "AWS_ENDPOINT_URL": self.url,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
+            **server.client_environment(self.port),
             "CDK_DEFAULT_ACCOUNT": ACCOUNT,
             "CDK_DEFAULT_REGION": REGION,
+            # jsii's check reads the Node major versions whose end-of-life banner is silenced.
             "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
             "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
         }

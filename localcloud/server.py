@@ -59,6 +59,13 @@ def endpoint_url(port: int) -> str:
     return f"http://{HOST}:{port}"
 
 
+def free_port() -> int:
+    """A port on localhost that nothing listens on right now (for tests and benchmarks)."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
 def pid_file(port: int, state_dir: Path = STATE_DIR) -> Path:
     """Where the background server of a port records its process id."""
     return state_dir / f"localcloud-{port}.pid"

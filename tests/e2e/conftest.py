@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,18 +10,13 @@ from pathlib import Path
 import pytest
 
 from localcloud.deployment import ROOT, LocalEndpoint
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        return int(sock.getsockname()[1])
+from localcloud.server import free_port
 
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[LocalEndpoint]:
     """A local cloud in the background on a free port, stopped afterwards."""
-    port = str(_free_port())
+    port = str(free_port())
     subprocess.run([sys.executable, "-m", "localcloud", "up", "--port", port], cwd=ROOT, check=True)
     try:
         yield LocalEndpoint(int(port))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import time
 import uuid
 import zipfile
@@ -16,12 +15,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from localcloud import events_routing, lambda_runtime, sqs_mapping
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        return int(sock.getsockname()[1])
+from localcloud.server import free_port
 
 
 class Cloud:
@@ -121,7 +115,7 @@ class Cloud:
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     """A moto server on a free localhost port with the executor, routing and mappings installed."""
-    port = _free_port()
+    port = free_port()
     endpoint = f"http://localhost:{port}"
     lambda_runtime.install(
         endpoint_url=endpoint,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import sys
 import time
 import uuid
@@ -23,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from localcloud import cloudformation
 from localcloud.deployment import LocalEndpoint, cdk
-from localcloud.server import LocalCloud
+from localcloud.server import LocalCloud, free_port
 
 pytestmark = pytest.mark.xdist_group("localcloud-cloudformation")
 
@@ -62,12 +61,6 @@ def handler(event, context):
     )
     urllib.request.urlopen(request).read()
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        return int(sock.getsockname()[1])
 
 
 class Clients:
@@ -124,7 +117,7 @@ class Clients:
 @pytest.fixture(scope="module")
 def local_cloud() -> Iterator[LocalCloud]:
     """The whole local cloud in this process, on a free port."""
-    with LocalCloud(_free_port()) as cloud:
+    with LocalCloud(free_port()) as cloud:
         yield cloud
 
 

@@ -15,17 +15,11 @@ import boto3
 import pytest
 
 from localcloud import __main__ as cli
-from localcloud.server import LocalCloud, LocalCloudError, PortInUseError
+from localcloud.server import LocalCloud, LocalCloudError, PortInUseError, free_port
 
 pytestmark = pytest.mark.xdist_group("localcloud-server")
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        return int(sock.getsockname()[1])
 
 
 def _cli(*args: str, state_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -52,7 +46,7 @@ def listener() -> Iterator[int]:
 def background(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """`up` on a free port, observed with `status` and a second `up`, then `down` twice."""
     state_dir = tmp_path_factory.mktemp("state")
-    port = str(_free_port())
+    port = str(free_port())
     seen: dict[str, Any] = {"state_dir": state_dir, "port": port}
     seen["up"] = _cli("up", "--port", port, state_dir=state_dir)
     try:
@@ -116,7 +110,7 @@ def test_down_when_nothing_runs_says_so(background) -> None:
 
 
 def test_down_cleans_a_stale_pid_file(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     pid_file = tmp_path / f"localcloud-{port}.pid"
@@ -149,7 +143,7 @@ def test_local_cloud_on_a_busy_port_raises_a_clear_error(listener: int) -> None:
 
 
 def test_only_one_local_cloud_runs_per_process(listener: int) -> None:
-    first = LocalCloud(_free_port())
+    first = LocalCloud(free_port())
     first.start()
     try:
         with pytest.raises(LocalCloudError, match="already runs in this process"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import socket
 import threading
 import time
 import urllib.request
@@ -25,6 +24,7 @@ from moto.transcribe.models import transcribe_backends
 from moto.transcribe.responses import TranscribeResponse
 
 from localcloud import transcribe_service
+from localcloud.server import free_port
 from localcloud.transcribe_service import (
     LimitExceededError,
     NotFoundError,
@@ -39,12 +39,6 @@ ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
 TIMEOUT = 60.0
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait(check: Callable[[], Any], timeout: float = TIMEOUT, interval: float = 0.05) -> Any:
@@ -179,7 +173,7 @@ def test_install_replaces_moto_transcribe_operations_and_shutdown_restores_them(
 
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[Cloud]:
-    port = _free_port()
+    port = free_port()
     endpoint = f"http://localhost:{port}"
     service = transcribe_service.install(TranscribeOptions(concurrency=2), endpoint_url=endpoint)
     server = ThreadedMotoServer(ip_address="localhost", port=port, verbose=False)
