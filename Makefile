@@ -23,10 +23,10 @@ STAMPS    := $(VENV)/.stamp-pip node_modules/.stamp-npm $(CHECKOV_VENV)/.stamp-p
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(VENV)/.stamp-pip: requirements.txt requirements-dev.txt
+$(VENV)/.stamp-pip: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -e .
 	@touch $@
 
 $(CHECKOV_VENV)/.stamp-pip: requirements-checkov.txt

@@ -1,0 +1,1 @@
+"""``transcribe-pipeline``: operate a deployed transcription pipeline from the command line."""

@@ -1,0 +1,264 @@
+"""What the pipeline holds: queue depths, jobs by state, and each input joined with its job."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from pipeline_cli.aws import Clients, Pipeline
+from pipeline_cli.errors import error_code
+from pipeline_cli.outcomes import as_s3_object, head_or_none, read_failure
+from transcribe_pipeline.keys import failure_key, job_name_for, transcript_key
+
+SUBTITLE_AND_TEXT = ("txt", "srt", "vtt")
+_QUEUE_ATTRIBUTES = [
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+]
+_WORKERS = 8  # head_object + GetTranscriptionJob per input, a few at a time
+
+
+class InputState(enum.StrEnum):
+    """Where an input stands: its Transcribe job's status, or why it has none."""
+
+    WAITING = "WAITING"  # no job and no record yet: the upload event is queued (or was lost)
+    QUEUED = "QUEUED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    REJECTED = "REJECTED"  # a failure record and no job: never sent to Transcribe
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    """Messages in one queue."""
+
+    name: str
+    visible: int
+    in_flight: int
+    delayed: int
+
+
+@dataclass(frozen=True)
+class Status:
+    """The ``status`` command's findings."""
+
+    pipeline: Pipeline
+    where: str
+    queues: list[QueueDepth]
+    jobs: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (``--json``)."""
+        return {
+            "stack": self.pipeline.stack,
+            "stack_status": self.pipeline.status,
+            "where": self.where,
+            "input_bucket": self.pipeline.input_bucket,
+            "output_bucket": self.pipeline.output_bucket,
+            "job_name_prefix": self.pipeline.job_name_prefix,
+            "queues": {
+                q.name: {"visible": q.visible, "in_flight": q.in_flight, "delayed": q.delayed}
+                for q in self.queues
+            },
+            "jobs": self.jobs,
+        }
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One input joined with its job and outputs (``list``)."""
+
+    key: str
+    size: int
+    uploaded: datetime
+    version_id: str | None
+    job_name: str
+    state: InputState
+    language: str | None = None
+    created: datetime | None = None
+    started: datetime | None = None
+    completed: datetime | None = None
+    reason: str | None = None
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float | None:
+        """How long the job ran (start to completion), when it has finished."""
+        if self.started and self.completed:
+            return round((self.completed - self.started).total_seconds(), 3)
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (``--json``)."""
+        return {
+            "key": self.key,
+            "size": self.size,
+            "uploaded": _iso(self.uploaded),
+            "version_id": self.version_id,
+            "job": self.job_name,
+            "state": self.state.value,
+            "language": self.language,
+            "created": _iso(self.created),
+            "started": _iso(self.started),
+            "completed": _iso(self.completed),
+            "seconds": self.seconds,
+            "reason": self.reason,
+            "outputs": self.outputs,
+        }
+
+
+def pipeline_status(clients: Clients, pipeline: Pipeline) -> Status:
+    """Queue depths and this pipeline's jobs counted by state."""
+    queues = {
+        "StartQueue": pipeline.start_queue_url,
+        "StartDeadLetterQueue": pipeline.start_dead_letter_queue_url,
+        "JobStateDeadLetterQueue": pipeline.job_state_dead_letter_queue_url,
+    }
+    depths = [
+        queue_depth(clients("sqs"), name, url) for name, url in queues.items() if url is not None
+    ]
+    counts = Counter(
+        job["TranscriptionJobStatus"]
+        for job in pipeline_jobs(clients("transcribe"), pipeline.job_name_prefix)
+    )
+    return Status(pipeline, clients.where(), depths, dict(sorted(counts.items())))
+
+
+def queue_depth(sqs: Any, name: str, url: str) -> QueueDepth:
+    """Approximate message counts of one queue."""
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=_QUEUE_ATTRIBUTES)[
+        "Attributes"
+    ]
+    return QueueDepth(
+        name=name,
+        visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
+        in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+    )
+
+
+def pipeline_jobs(transcribe: Any, prefix: str) -> Iterator[dict[str, Any]]:
+    """Summaries of the transcription jobs whose names start with the pipeline's prefix."""
+    token: str | None = None
+    while True:
+        page = transcribe.list_transcription_jobs(
+            JobNameContains=prefix, MaxResults=100, **({"NextToken": token} if token else {})
+        )
+        for summary in page.get("TranscriptionJobSummaries", []):
+            # JobNameContains matches anywhere in the name; the pipeline's jobs start with it.
+            if summary["TranscriptionJobName"].startswith(prefix):
+                yield summary
+        token = page.get("NextToken")
+        if not token:
+            return
+
+
+def list_inputs(
+    clients: Clients,
+    pipeline: Pipeline,
+    *,
+    prefix: str = "",
+    states: set[InputState] | None = None,
+) -> list[Entry]:
+    """Every input under ``prefix`` with its current version's job and outputs, by key."""
+    s3 = clients("s3")
+    inputs = list(_objects(s3, pipeline.input_bucket, prefix))
+    outputs = set(_keys(s3, pipeline.output_bucket, f"transcripts/{prefix}"))
+    failures = set(_keys(s3, pipeline.output_bucket, f"failed/{prefix}"))
+    transcribe = clients("transcribe")
+
+    def entry(listed: dict[str, Any]) -> Entry | None:
+        """One listed input, joined (runs in the thread pool)."""
+        return _entry(s3, transcribe, pipeline, listed, outputs=outputs, failures=failures)
+
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        entries = [e for e in pool.map(entry, inputs) if e is not None]
+    return [e for e in entries if states is None or e.state in states]
+
+
+def _entry(
+    s3: Any,
+    transcribe: Any,
+    pipeline: Pipeline,
+    listed: dict[str, Any],
+    *,
+    outputs: set[str],
+    failures: set[str],
+) -> Entry | None:
+    key = listed["Key"]
+    head = head_or_none(s3, pipeline.input_bucket, key)
+    if head is None:
+        return None  # deleted since the listing
+    obj = as_s3_object(pipeline.input_bucket, key, head)
+    name = job_name_for(obj, prefix=pipeline.job_name_prefix)
+    job = transcription_job(transcribe, name)
+    record_key = failure_key(key)
+    record = (
+        read_failure(s3, pipeline.output_bucket, record_key) if record_key in failures else None
+    )
+    present = [ext for ext in SUBTITLE_AND_TEXT if transcript_key(key, ext) in outputs]
+    if job is None:
+        # A record naming another job is an earlier upload's: this version is still waiting.
+        rejected = record is not None and record.get("job") in (None, name)
+        state = InputState.REJECTED if rejected else InputState.WAITING
+        reason = record.get("reason") if rejected and record else None
+        return Entry(
+            key=key,
+            size=obj.size or 0,
+            uploaded=head["LastModified"],
+            version_id=obj.version_id,
+            job_name=name,
+            state=state,
+            reason=reason,
+            outputs=present,
+        )
+    state = InputState(job["TranscriptionJobStatus"])
+    reason = job.get("FailureReason") if state is InputState.FAILED else None
+    return Entry(
+        key=key,
+        size=obj.size or 0,
+        uploaded=head["LastModified"],
+        version_id=obj.version_id,
+        job_name=name,
+        state=state,
+        language=job.get("LanguageCode"),
+        created=job.get("CreationTime"),
+        started=job.get("StartTime"),
+        completed=job.get("CompletionTime"),
+        reason=reason,
+        outputs=present,
+    )
+
+
+def transcription_job(transcribe: Any, name: str) -> dict[str, Any] | None:
+    """GetTranscriptionJob, or None when there is no such job."""
+    try:
+        return dict(transcribe.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"])
+    except ClientError as error:
+        # Transcribe answers an unknown name with BadRequestException ("couldn't be found").
+        if error_code(error) in {"BadRequestException", "NotFoundException"}:
+            return None
+        raise
+
+
+def _objects(s3: Any, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        yield from page.get("Contents", [])
+
+
+def _keys(s3: Any, bucket: str, prefix: str) -> Iterator[str]:
+    for item in _objects(s3, bucket, prefix):
+        yield str(item["Key"])
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,142 @@
+"""What became of an uploaded object version: transcribed, failed, or still pending."""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from pipeline_cli.aws import Pipeline
+from pipeline_cli.errors import CliError, ExitCode, error_code, is_not_found
+from transcribe_pipeline.keys import S3Object, failure_key, job_name_for, transcript_key
+
+# Written by the pipeline's harvester on every output (lambda/transcribe_pipeline/harvest.py).
+JOB_NAME_META = "job-name"
+
+
+class State(enum.StrEnum):
+    """The outcome of one input as ``wait`` reports it."""
+
+    PENDING = "pending"
+    TRANSCRIBED = "transcribed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One input version and the job the pipeline gives it."""
+
+    key: str
+    version_id: str | None
+    job_name: str
+    uploaded: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where one input stands."""
+
+    key: str
+    state: State
+    job_name: str
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (``--json``)."""
+        return {
+            "key": self.key,
+            "state": self.state.value,
+            "job": self.job_name,
+            "reason": self.reason,
+        }
+
+
+def head_or_none(
+    s3: Any, bucket: str, key: str, version_id: str | None = None
+) -> dict[str, Any] | None:
+    """``head_object`` of an object (a given version, or the current one), None if absent."""
+    try:
+        extra = {"VersionId": version_id} if version_id else {}
+        return dict(s3.head_object(Bucket=bucket, Key=key, **extra))
+    except ClientError as error:
+        # A version id S3 cannot parse is answered 400 rather than 404.
+        malformed_version = version_id is not None and error_code(error) in {
+            "400",
+            "InvalidArgument",
+        }
+        if is_not_found(error) or malformed_version:
+            return None
+        raise
+
+
+def as_s3_object(bucket: str, key: str, head: dict[str, Any]) -> S3Object:
+    """The S3Object an "Object Created" event would name for this ``head_object`` answer."""
+    version = head.get("VersionId")
+    return S3Object(
+        bucket=bucket,
+        key=key,
+        size=int(head.get("ContentLength", 0)),
+        version_id=None if version in (None, "null") else str(version),
+        etag=str(head.get("ETag", "")).strip('"') or None,
+    )
+
+
+def expect(s3: Any, pipeline: Pipeline, key: str, version_id: str | None = None) -> Expected:
+    """The job an input version gets; CliError when the input does not exist."""
+    head = head_or_none(s3, pipeline.input_bucket, key, version_id)
+    if head is None:
+        what = f"{key!r} (version {version_id})" if version_id else repr(key)
+        raise CliError(
+            f"No input {what} in {pipeline.input_bucket}.",
+            ExitCode.NOT_FOUND,
+            hint="`transcribe-pipeline list` shows the inputs.",
+        )
+    obj = as_s3_object(pipeline.input_bucket, key, head)
+    return Expected(
+        key=key,
+        version_id=obj.version_id,
+        job_name=job_name_for(obj, prefix=pipeline.job_name_prefix),
+        uploaded=head["LastModified"],
+    )
+
+
+def check(s3: Any, output_bucket: str, expected: Expected) -> Outcome:
+    """Whether this very version has its transcript or failure record yet (older ones ignored)."""
+    text = head_or_none(s3, output_bucket, transcript_key(expected.key, "txt"))
+    if text is not None and _belongs(text, expected):
+        return Outcome(expected.key, State.TRANSCRIBED, expected.job_name)
+    failure_object = failure_key(expected.key)
+    failed = head_or_none(s3, output_bucket, failure_object)
+    if failed is not None and _belongs(failed, expected):
+        record = read_failure(s3, output_bucket, failure_object)
+        reason = str(record.get("reason") or "no reason recorded") if record else "unknown"
+        return Outcome(expected.key, State.FAILED, expected.job_name, reason)
+    return Outcome(expected.key, State.PENDING, expected.job_name)
+
+
+def read_failure(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
+    """A ``failed/<key>.json`` record, None if it is gone or unreadable."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if is_not_found(error):
+            return None
+        raise
+    try:
+        record = json.loads(body)
+    except ValueError:
+        return {"reason": "the failure record is not JSON"}
+    return record if isinstance(record, dict) else None
+
+
+def _belongs(head: dict[str, Any], expected: Expected) -> bool:
+    """Whether an output was written for this version rather than an earlier upload of the key."""
+    job = head.get("Metadata", {}).get(JOB_NAME_META)
+    if job:
+        return bool(job == expected.job_name)
+    # Rejections never reach Transcribe and carry no job name: written after the upload is ours.
+    return bool(head["LastModified"] >= expected.uploaded.replace(microsecond=0))

@@ -1,0 +1,119 @@
+"""Helpers of the CLI tests: a stand-in pipeline in moto, and running commands in-process."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+from pipeline_cli.cli import app
+from transcribe_pipeline.keys import S3Object, failure_key, job_name_for, transcript_key
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+REGION = "us-east-1"
+PREFIX = "tp-"
+# The outputs the CLI reads, over the same kinds of resources the real stack creates.
+TEMPLATE = {
+    "Resources": {
+        "InputBucket": {"Type": "AWS::S3::Bucket"},
+        "OutputBucket": {"Type": "AWS::S3::Bucket"},
+        "StartDeadLetterQueue": {"Type": "AWS::SQS::Queue"},
+        "StartQueue": {"Type": "AWS::SQS::Queue"},
+        "JobStateDeadLetterQueue": {"Type": "AWS::SQS::Queue"},
+    },
+    "Outputs": {
+        "InputBucketName": {"Value": {"Ref": "InputBucket"}},
+        "OutputBucketName": {"Value": {"Ref": "OutputBucket"}},
+        "StartQueueUrl": {"Value": {"Ref": "StartQueue"}},
+        "StartDeadLetterQueueUrl": {"Value": {"Ref": "StartDeadLetterQueue"}},
+        "JobStateDeadLetterQueueUrl": {"Value": {"Ref": "JobStateDeadLetterQueue"}},
+        "JobNamePrefix": {"Value": PREFIX},
+    },
+}
+
+
+@dataclass(frozen=True)
+class FakePipeline:
+    """The stand-in stack's outputs and clients to arrange and inspect it."""
+
+    outputs: dict[str, str]
+    s3: Any
+    sqs: Any
+    transcribe: Any
+
+    @property
+    def input_bucket(self) -> str:
+        """The input bucket's name."""
+        return self.outputs["InputBucketName"]
+
+    @property
+    def output_bucket(self) -> str:
+        """The output bucket's name."""
+        return self.outputs["OutputBucketName"]
+
+    def put_input(self, key: str, body: bytes = b"ID3 fake mp3") -> S3Object:
+        """Upload an input as a user would; return the version the pipeline would see."""
+        self.s3.put_object(Bucket=self.input_bucket, Key=key, Body=body)
+        return self.current(key)
+
+    def current(self, key: str) -> S3Object:
+        """The current version of an input, as its "Object Created" event names it."""
+        head = self.s3.head_object(Bucket=self.input_bucket, Key=key)
+        return S3Object(
+            self.input_bucket,
+            key,
+            head["ContentLength"],
+            head["VersionId"],
+            head["ETag"].strip('"'),
+        )
+
+    def transcribe_done(self, obj: S3Object, text: str = "Hello world. This is a test.\n") -> str:
+        """Write what the pipeline writes for a completed job; return the job name."""
+        job = job_name_for(obj, prefix=PREFIX)
+        meta = {"job-name": job}
+        for ext, body in (("txt", text), ("srt", "1\r\n00:00:00,040 --> 00:00:02,300\r\nHi\r\n")):
+            key = transcript_key(obj.key, ext)
+            self.s3.put_object(Bucket=self.output_bucket, Key=key, Body=body, Metadata=meta)
+        raw = (EVENTS / "transcribeResult.json").read_text()
+        self.s3.put_object(Bucket=self.output_bucket, Key=f"{job}.json", Body=raw)
+        return job
+
+    def fail(self, obj: S3Object, reason: str, *, job: str | None = "") -> None:
+        """Write a failure record; ``job=""`` means "the job of this version", None a rejection."""
+        name = job_name_for(obj, prefix=PREFIX) if job == "" else job
+        record = {"source": obj.uri, "job": name, "reason": reason}
+        self.s3.put_object(
+            Bucket=self.output_bucket,
+            Key=failure_key(obj.key),
+            Body=json.dumps(record),
+            Metadata={"job-name": name or ""},
+        )
+
+    def start_job(self, obj: S3Object, *, until: str = "COMPLETED") -> str:
+        """A Transcribe job under the pipeline's name for ``obj``, advanced to ``until``."""
+        name = job_name_for(obj, prefix=PREFIX)
+        self.transcribe.start_transcription_job(
+            TranscriptionJobName=name,
+            LanguageCode="en-US",
+            Media={"MediaFileUri": obj.uri},
+            MediaFormat="mp3",
+            OutputBucketName=self.output_bucket,
+        )
+        for _ in range(5):  # moto advances a job one state per GetTranscriptionJob
+            job = self.transcribe.get_transcription_job(TranscriptionJobName=name)
+            if job["TranscriptionJob"]["TranscriptionJobStatus"] == until:
+                break
+        return name
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    """Invoke the CLI in-process, as the console script would run it."""
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def said(text: str) -> str:
+    """Output with line wrapping undone, for asserting on messages."""
+    return " ".join(text.split())

@@ -1,0 +1,179 @@
+"""The CLI against the real app deployed to the local cloud: one operator session, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+import pytest
+
+from localcloud.deployment import ROOT, LocalEndpoint, deploy, destroy
+from localcloud.wer import wer as word_error_rate
+from pipeline_cli.errors import ExitCode
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("cli-e2e")]
+
+SAMPLES = ROOT / "samples"
+EVENTS = ROOT / "tests" / "events"
+HELLO_TEXT = next(
+    clip["text"]
+    for clip in json.loads((SAMPLES / "texts.json").read_text())["clips"]
+    if clip["name"] == "hello-pipeline"
+)
+HELLO, BROKEN = "session/hello-pipeline.mp3", "session/not-media.mp3"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("localhost", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[LocalEndpoint]:
+    """A local cloud of this module's own on a free port, stopped afterwards."""
+    port = str(_free_port())
+    subprocess.run([sys.executable, "-m", "localcloud", "up", "--port", port], cwd=ROOT, check=True)
+    try:
+        yield LocalEndpoint(int(port))
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "localcloud", "down", "--port", port], cwd=ROOT, check=False
+        )
+
+
+@pytest.fixture(scope="module")
+def outputs(endpoint: LocalEndpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The real stack, deployed with the pinned CDK CLI, and destroyed at the end."""
+    cdk_out = tmp_path_factory.mktemp("cli-cdk.out")
+    deployed = deploy(endpoint, output_dir=cdk_out)
+    try:
+        yield deployed
+    finally:
+        destroy(endpoint, output_dir=cdk_out)
+
+
+@pytest.fixture(scope="module")
+def cli(endpoint: LocalEndpoint, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Run ``python -m pipeline_cli <command> --local --endpoint-url ...`` in a subprocess."""
+    state_dir = tmp_path_factory.mktemp("cli-state")
+    env = {**os.environ, "TRANSCRIBE_PIPELINE_STATE_DIR": str(state_dir), "COLUMNS": "200"}
+    env.pop("AWS_ENDPOINT_URL", None)
+
+    def run(*args: str, script: str | None = None) -> subprocess.CompletedProcess[str]:
+        """One CLI command against this module's local cloud."""
+        program = [script] if script else [sys.executable, "-m", "pipeline_cli"]
+        return subprocess.run(
+            [*program, *args, "--local", "--endpoint-url", endpoint.url],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+
+    return run
+
+
+def test_an_operator_session_upload_wait_list_get_retry_clean(endpoint, outputs, cli, tmp_path):
+    # status, through the installed console script
+    script = Path(sys.executable).with_name("transcribe-pipeline")
+    assert script.exists(), "`make setup` installs the console script (pip install -e .)"
+    status = cli("status", "--json", script=str(script))
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["input_bucket"] == outputs["InputBucketName"]
+
+    # upload: a speech sample and a file that only looks like an mp3
+    upload = cli("upload", str(SAMPLES / "hello-pipeline.mp3"), str(SAMPLES / "not-media.mp3"),
+                 "--prefix", "session", "--json")  # fmt: skip
+    assert upload.returncode == 0, upload.stderr
+    assert [u["key"] for u in json.loads(upload.stdout)["uploads"]] == [HELLO, BROKEN]
+
+    # wait for the last upload: one transcribed, one failed (exit 1, reason printed)
+    wait = cli("wait", "--timeout", "120", "--interval", "0.5", "--json")
+    assert wait.returncode == ExitCode.FAILED, wait.stderr
+    states = {i["key"]: i for i in json.loads(wait.stdout)["inputs"]}
+    assert states[HELLO]["state"] == "transcribed"
+    assert states[BROKEN]["state"] == "failed"
+    assert "could not be decoded" in states[BROKEN]["reason"]
+    assert "could not be decoded" in wait.stderr
+
+    # list joins each input with its job
+    listed = cli("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    entries = {e["key"]: e for e in json.loads(listed.stdout)}
+    assert entries[HELLO]["state"] == "COMPLETED"
+    assert entries[HELLO]["job"] == states[HELLO]["job"]
+    assert entries[HELLO]["outputs"] == ["txt", "srt", "vtt"]
+    assert entries[BROKEN]["state"] == "FAILED"
+
+    # get: the transcript, both subtitle formats and the words
+    text = cli("get", HELLO)
+    assert text.returncode == 0, text.stderr
+    assert word_error_rate(HELLO_TEXT, text.stdout) <= 0.15, text.stdout
+    srt_file = tmp_path / "hello.srt"
+    assert cli("get", HELLO, "--format", "srt", "-o", str(srt_file)).returncode == 0
+    assert re.match(r"^1\r?\n\d\d:\d\d:\d\d,\d{3} --> ", srt_file.read_text())
+    assert cli("get", HELLO, "--format", "vtt").stdout.startswith("WEBVTT")
+    words = json.loads(cli("get", HELLO, "--format", "json").stdout)["words"]
+    assert words[0]["word"].lower() == "hello"
+    assert all(w["start"] < w["end"] and 0 <= w["confidence"] <= 1 for w in words)
+    assert cli("get", BROKEN).returncode == ExitCode.FAILED
+
+    # retry: a dead-lettered upload event goes back to the start queue; the broken media
+    # cannot succeed and is left alone
+    sqs = endpoint.client("sqs")
+    sqs.send_message(
+        QueueUrl=outputs["StartDeadLetterQueueUrl"],
+        MessageBody=json.dumps(_object_created(endpoint, outputs["InputBucketName"], HELLO)),
+    )
+    retry = cli("retry", "--json")
+    assert retry.returncode == 0, retry.stderr
+    retried = json.loads(retry.stdout)
+    assert retried["dead_letters"]["moved"] == 1
+    assert {i["key"]: i["action"] for i in retried["inputs"]} == {BROKEN: "skipped"}
+    _drained(sqs, outputs["StartQueueUrl"])  # else the re-driven event could race `clean`
+
+    # clean: no job of this pipeline and no object version left
+    clean = cli("clean", "--yes", "--json")
+    assert clean.returncode == 0, clean.stderr
+    assert sorted(json.loads(clean.stdout)["jobs"]) == sorted(e["job"] for e in entries.values())
+    assert json.loads(cli("list", "--json").stdout) == []
+    assert json.loads(cli("status", "--json").stdout)["jobs"] == {}
+
+
+def _drained(sqs: Any, url: str, timeout: float = 60.0) -> None:
+    """Wait until the start function has consumed every message of the queue."""
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        if all(int(counts[name]) == 0 for name in names):
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"{url} still holds messages after {timeout:.0f} s")
+
+
+def _object_created(endpoint: LocalEndpoint, bucket: str, key: str) -> dict[str, Any]:
+    """The "Object Created" event of the key's current version, as EventBridge delivers it."""
+    head = endpoint.client("s3").head_object(Bucket=bucket, Key=key)
+    event = json.loads((EVENTS / "s3ObjectCreatedEvent.json").read_text())
+    event["resources"] = [f"arn:aws:s3:::{bucket}"]
+    event["detail"]["bucket"]["name"] = bucket
+    event["detail"]["object"].update(
+        key=quote_plus(key, safe="/"),
+        size=head["ContentLength"],
+        etag=head["ETag"].strip('"'),
+        **{"version-id": head["VersionId"]},
+    )
+    return event
