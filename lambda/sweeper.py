@@ -10,12 +10,16 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from job_state_change import harvest_and_notify, s3, settings, transcribe
-from transcribe_pipeline.sweeper import sweep
+from transcribe_pipeline.clients import client
+from transcribe_pipeline.sweeper import publish_metrics, sweep
 
 logger = Logger()
 LOOKBACK = timedelta(hours=int(os.environ.get("SWEEP_LOOKBACK_HOURS", "24")))
 GRACE = timedelta(minutes=int(os.environ.get("SWEEP_GRACE_MINUTES", "2")))
 STUCK_AFTER = timedelta(hours=int(os.environ.get("STUCK_AFTER_HOURS", "6")))
+# The stack sets it (the StuckJobs alarm reads it); without it the counts are only logged.
+METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "").strip() or None
+cloudwatch = client("cloudwatch")
 
 
 @logger.inject_lambda_context
@@ -30,6 +34,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         grace=GRACE,
         stuck_after=STUCK_AFTER,
     )
+    if METRICS_NAMESPACE:
+        publish_metrics(cloudwatch, METRICS_NAMESPACE, report)
     if report.stuck:
         logger.warning("Jobs stuck in QUEUED/IN_PROGRESS", extra={"jobs": report.stuck})
     logger.info("Sweep done", extra={"examined": report.examined, "harvested": report.harvested})

@@ -31,6 +31,7 @@ class JobStateHandler(Construct):
         environment: dict[str, str],
         topic: sns.ITopic | None,
         sweep_interval: Duration,
+        metrics_namespace: str,
         log_retention: logs.RetentionDays,
         powertools_layer_version: int,
         encryption_key: kms.IKey | None,
@@ -58,22 +59,24 @@ class JobStateHandler(Construct):
                 handler=handler,
                 description=description,
                 timeout=timeout,
-                environment=environment,
+                environment=env,
                 log_retention=log_retention,
                 powertools_layer_version=powertools_layer_version,
             )
-            for construct_id, handler, description, timeout in (
+            for construct_id, handler, description, timeout, env in (
                 (
                     "Handler",
                     "job_state_change.handler",
                     "Writes readable transcripts or failure records for finished jobs",
                     Duration.seconds(120),
+                    environment,
                 ),
                 (
                     "Sweeper",
                     "sweeper.handler",
                     "Harvests finished jobs whose state-change event was lost",
                     Duration.minutes(10),
+                    {**environment, "METRICS_NAMESPACE": metrics_namespace},
                 ),
             )
         )
@@ -104,6 +107,13 @@ class JobStateHandler(Construct):
             # The Service Authorization Reference gives ListTranscriptionJobs no resource type:
             # "*" is the only Resource it accepts; the sweeper filters on the name prefix.
             ["*"],
+        )
+        allow(
+            self.sweeper.function,
+            ["cloudwatch:PutMetricData"],
+            # PutMetricData has no resource type either; the condition pins the namespace.
+            ["*"],
+            {"StringEquals": {"cloudwatch:namespace": metrics_namespace}},
         )
         self.handler.function.configure_async_invoke(
             retry_attempts=2,

@@ -115,9 +115,10 @@ def acknowledgments(config: PipelineConfig) -> tuple[NagAcknowledgment, ...]:
         ack(
             "AwsSolutions-IAM5[Resource::*]",
             (_SWEEPER_POLICY,),
-            "transcribe:ListTranscriptionJobs has no resource type in the Service "
-            "Authorization Reference, so Resource must be '*'; it only lists job summaries, "
-            "and the sweeper keeps those with this pipeline's prefix.",
+            "transcribe:ListTranscriptionJobs and cloudwatch:PutMetricData have no resource "
+            "type in the Service Authorization Reference, so Resource must be '*'; the first "
+            "only lists job summaries (the sweeper keeps those with this pipeline's prefix), "
+            "the second is pinned to the stack's namespace by the cloudwatch:namespace condition.",
         ),
         # --- Runtime ---------------------------------------------------------------------
         ack("AwsSolutions-L1", _FUNCTIONS, _RUNTIME_REASON),
@@ -188,6 +189,14 @@ def acknowledgments(config: PipelineConfig) -> tuple[NagAcknowledgment, ...]:
                 (f"NotificationTopic/{config.notification_email}/Resource",),
                 "The e-mail notice is a convenience: every outcome is also written to the "
                 "output bucket (transcripts/ or failed/), where nothing is lost.",
+            )
+        )
+        entries.append(
+            ack(
+                "Serverless-SNSRedrivePolicy",
+                (f"Monitoring/AlarmTopic/{config.notification_email}/Resource",),
+                "The alarm e-mail is one of the alarm's actions: an undelivered e-mail leaves "
+                "the alarm in ALARM state on the console and dashboard, where it stays visible.",
             )
         )
     if config.use_kms_key:

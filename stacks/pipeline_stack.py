@@ -1,4 +1,4 @@
-"""The TranscriptionPipeline stack: composes storage, job starter and job-state handler."""
+"""The TranscriptionPipeline stack: composes storage, job starter, job-state handler, monitoring."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from stacks.config import PipelineConfig
 from stacks.encryption import pipeline_key
 from stacks.job_starter import JobStarter
 from stacks.job_state import JobStateHandler
+from stacks.monitoring import Monitoring
 from stacks.storage import Storage
 
 _RETENTION = {
@@ -60,6 +61,8 @@ class PipelineStack(Stack):
             "VOCABULARY_NAME": config.vocabulary_name or "",
             "TOPIC_ARN": topic.topic_arn if topic else "",
         }
+        # The sweeper's StuckJobs metric; one namespace per stack keeps deployments apart.
+        metrics_namespace = f"TranscriptionPipeline/{self.stack_name}"
         starter = JobStarter(
             self,
             "JobStarter",
@@ -81,8 +84,28 @@ class PipelineStack(Stack):
             environment=environment,
             topic=topic,
             sweep_interval=Duration.minutes(config.sweep_interval_minutes),
+            metrics_namespace=metrics_namespace,
             log_retention=retention,
             powertools_layer_version=config.powertools_layer_version,
+            encryption_key=key,
+        )
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            functions={
+                "StartTranscription": starter.handler.function,
+                "JobStateChange": job_state.handler.function,
+                "Sweeper": job_state.sweeper.function,
+            },
+            dead_letter_queues={
+                "StartDeadLetterQueue": starter.dead_letter_queue,
+                "JobStateDeadLetterQueue": job_state.dead_letter_queue,
+            },
+            start_queue=starter.queue,
+            rules={"UploadRule": starter.rule, "JobStateChangeRule": job_state.rule},
+            metrics_namespace=metrics_namespace,
+            sweep_interval=Duration.minutes(config.sweep_interval_minutes),
+            notification_email=config.notification_email,
             encryption_key=key,
         )
         outputs = {
@@ -110,6 +133,8 @@ class PipelineStack(Stack):
                 "Harvests jobs whose event was lost",
             ),
             "JobNamePrefix": (config.job_name_prefix, "Prefix of this pipeline's job names"),
+            "AlarmTopicArn": (monitoring.alarm_topic.topic_arn, "Alarm notifications"),
+            "DashboardName": (monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
         }
         if topic is not None:
             outputs["NotificationTopicArn"] = (topic.topic_arn, "Job outcome notices")

@@ -31,6 +31,7 @@ class Harvest(enum.Enum):
     FAILED = "failed"
     NOT_FINISHED = "not-finished"
     SUPERSEDED = "superseded"
+    ALREADY_HARVESTED = "already-harvested"
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,10 @@ def harvest(job_name: str, *, transcribe: Any, s3: Any, settings: Settings) -> H
     created = _iso(job.get("CreationTime"))
     if _newer_job_harvested(s3, settings.output_bucket, source.key, created):
         return HarvestResult(Harvest.SUPERSEDED, job_name, source)
+    if is_harvested(s3, settings.output_bucket, job_name, source.key):
+        # A duplicate or late event (or the sweeper got there first): nothing to write, and
+        # nothing to announce again.
+        return HarvestResult(Harvest.ALREADY_HARVESTED, job_name, source)
     metadata = {JOB_NAME_META: job_name, JOB_CREATED_META: created}
     if status == "FAILED":
         reason = job.get("FailureReason") or "Amazon Transcribe reported the job as FAILED."
@@ -94,7 +99,9 @@ def harvest(job_name: str, *, transcribe: Any, s3: Any, settings: Settings) -> H
         for f in _subtitle_formats(job)
     ]
     text_key = transcript_key(source.key, "txt")
-    # The .txt goes last: its presence (with this job's name) marks the job as harvested.
+    # An earlier upload's failure record goes before the .txt is written, so that the .txt is
+    # truly last: its presence (with this job's name) marks the job as harvested.
+    s3.delete_object(Bucket=settings.output_bucket, Key=failure_key(source.key))
     s3.put_object(
         Bucket=settings.output_bucket,
         Key=text_key,
@@ -102,7 +109,6 @@ def harvest(job_name: str, *, transcribe: Any, s3: Any, settings: Settings) -> H
         ContentType="text/plain; charset=utf-8",
         Metadata=metadata,
     )
-    s3.delete_object(Bucket=settings.output_bucket, Key=failure_key(source.key))
     return HarvestResult(Harvest.TRANSCRIBED, job_name, source, (*written, text_key))
 
 

@@ -58,11 +58,14 @@ def sweep(
     grace: timedelta,
     stuck_after: timedelta,
     now: datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> SweepReport:
     """Harvest finished, unharvested jobs through ``harvest_job``; list jobs stuck too long."""
     now = now or datetime.now(UTC)
     report = SweepReport()
-    for summary in finished_jobs(transcribe, settings.job_name_prefix, since=now - lookback):
+    for summary in finished_jobs(
+        transcribe, settings.job_name_prefix, since=now - lookback, sleep=sleep
+    ):
         report.examined += 1
         name = summary["TranscriptionJobName"]
         finished = summary.get("CompletionTime")
@@ -85,3 +88,14 @@ def sweep(
             if created is not None and now - created > stuck_after:
                 report.stuck.append(summary["TranscriptionJobName"])
     return report
+
+
+def publish_metrics(cloudwatch: Any, namespace: str, report: SweepReport) -> None:
+    """Put the sweep's counts: ``StuckJobs`` (alarmed on) and ``HarvestedBySweeper``."""
+    cloudwatch.put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {"MetricName": "StuckJobs", "Value": len(report.stuck), "Unit": "Count"},
+            {"MetricName": "HarvestedBySweeper", "Value": len(report.harvested), "Unit": "Count"},
+        ],
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from tests.handlers.conftest import PREFIX
 from tests.handlers.events import job_state_change, scheduled_event
@@ -142,3 +142,27 @@ def test_a_job_queued_longer_than_the_limit_is_reported_as_stuck(cloud, sweeper_
 
     # Then only the old one is reported
     assert report["stuck"] == [stuck]
+
+
+def test_a_sweep_publishes_its_stuck_jobs_count(cloud, job_state, load_handler, context):
+    # Given a job queued for seven hours, and a sweeper configured with a metrics namespace
+    sweeper_handler = load_handler("sweeper", METRICS_NAMESPACE="TranscriptionPipeline/Test")
+    cloud.start_job(JOB, KEY)
+    cloud.advance_job_to(JOB, "QUEUED")
+    cloud.age_job(JOB, created=timedelta(hours=7))
+
+    # When the sweep runs
+    sweeper_handler.handler(scheduled_event(), context)
+
+    # Then StuckJobs = 1 is in the namespace the alarm reads
+    metrics = sweeper_handler.cloudwatch.list_metrics(Namespace="TranscriptionPipeline/Test")
+    assert {m["MetricName"] for m in metrics["Metrics"]} >= {"StuckJobs"}
+    stats = sweeper_handler.cloudwatch.get_metric_statistics(
+        Namespace="TranscriptionPipeline/Test",
+        MetricName="StuckJobs",
+        StartTime=datetime.now(UTC) - timedelta(hours=1),
+        EndTime=datetime.now(UTC) + timedelta(hours=1),
+        Period=3600,
+        Statistics=["Maximum"],
+    )
+    assert [point["Maximum"] for point in stats["Datapoints"]] == [1.0]

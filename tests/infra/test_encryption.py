@@ -64,7 +64,8 @@ def test_the_customer_key_encrypts_every_queue_and_the_topic(all_options_templat
     assert len(queues) == 3
     assert all(q["Properties"]["KmsMasterKeyId"] == KEY_ARN for q in queues.values())
     assert all("SqsManagedSseEnabled" not in q["Properties"] for q in queues.values())
-    assert [t["Properties"]["KmsMasterKeyId"] for t in topics.values()] == [KEY_ARN]
+    # The notification topic and the alarm topic.
+    assert [t["Properties"]["KmsMasterKeyId"] for t in topics.values()] == [KEY_ARN, KEY_ARN]
 
 
 def test_the_start_function_asks_transcribe_to_encrypt_results_with_the_key(
@@ -80,24 +81,32 @@ def test_the_start_function_asks_transcribe_to_encrypt_results_with_the_key(
     assert variables["OUTPUT_ENCRYPTION_KMS_KEY_ID"] == KEY_ARN
 
 
-def test_the_key_policy_admits_the_account_and_eventbridge_for_this_account_only(
+def test_the_key_policy_admits_the_account_eventbridge_and_cloudwatch_alarms_only(
     all_options_template: Template,
 ):
     key = resources_of(all_options_template, "AWS::KMS::Key")["EncryptionKey1B843E66"]
     statements = key["Properties"]["KeyPolicy"]["Statement"]
 
-    assert len(statements) == 2
+    assert len(statements) == 3
     account = statements[0]
     # The account root: IAM policies decide, role by role (tests in test_least_privilege.py).
     assert account["Principal"]["AWS"]["Fn::Join"][1][-1] == ":root"
     events = statements[1]
     assert events["Principal"] == {"Service": "events.amazonaws.com"}
     assert events["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    # Alarm actions publish to the encrypted alarm topic as CloudWatch, not as a role.
+    alarms = statements[2]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(alarms["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
     assert not any(s["Principal"] in ("*", {"AWS": "*"}) for s in statements)
 
 
 def test_without_the_key_the_topic_uses_the_sns_managed_key(synth_with):
     template = synth_with({"notification_email": "ops@example.com"})
 
-    (topic,) = resources_of(template, "AWS::SNS::Topic").values()
+    (topic,) = (
+        t
+        for k, t in resources_of(template, "AWS::SNS::Topic").items()
+        if k.startswith("NotificationTopic")
+    )
     assert "alias/aws/sns" in str(topic["Properties"]["KmsMasterKeyId"])

@@ -72,6 +72,8 @@ EXPECTED = {
         *((action, "<JobStateSweeperLogs.Arn>") for action in LOGS),
         *HARVEST_S3,
         ("transcribe:ListTranscriptionJobs", "*"),
+        # The StuckJobs metric (namespace pinned by a condition, tests/infra/test_monitoring.py).
+        ("cloudwatch:PutMetricData", "*"),
     },
 }
 

@@ -1,0 +1,234 @@
+"""Faults the other handler tests leave out: S3 failing mid-harvest, a start whose reply was
+lost, events out of order, a late event after the sweeper, notices sent once.
+
+(Every StartTranscriptionJob error class, malformed or missing result JSON, duplicate events and
+the one-failing-record batch are in test_start_transcription.py / test_job_state_change.py.)
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.exceptions import ClientError, ReadTimeoutError
+
+from tests.handlers.conftest import INPUT_BUCKET, OUTPUT_BUCKET, PREFIX, REGION
+from tests.handlers.events import (
+    job_state_change,
+    scheduled_event,
+    sqs_batch,
+    transcribe_result,
+)
+
+JOB = f"{PREFIX}my-talk-0123456789abcdef"
+KEY = "talks/my talk.mp3"
+TEXT_KEY = f"transcripts/{KEY}.txt"
+
+
+def failing_put(original: Any, key: str) -> Any:
+    """put_object that fails (S3 InternalError) for ``key`` only."""
+
+    def put_object(**request: Any) -> Any:
+        if request["Key"] == key:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "InternalError",
+                        "Message": "We encountered an internal error.",
+                    }
+                },
+                "PutObject",
+            )
+        return original(**request)
+
+    return put_object
+
+
+def failing_copy(original: Any) -> Any:
+    """copy_object that fails with a throttling answer (S3 SlowDown)."""
+
+    def copy_object(**request: Any) -> Any:
+        raise ClientError({"Error": {"Code": "SlowDown", "Message": "Reduce rate."}}, "CopyObject")
+
+    return copy_object
+
+
+@pytest.mark.parametrize("fault", ["transcript write", "subtitle copy"])
+def test_an_s3_failure_while_writing_outputs_raises_and_leaves_the_job_unharvested(
+    cloud, job_state, context, monkeypatch, fault
+):
+    # Given a completed job, and S3 failing on one of the harvest's writes
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+    if fault == "transcript write":
+        monkeypatch.setattr(
+            job_state.s3, "put_object", failing_put(job_state.s3.put_object, TEXT_KEY)
+        )
+    else:
+        monkeypatch.setattr(job_state.s3, "copy_object", failing_copy(job_state.s3.copy_object))
+
+    # When its COMPLETED event is handled, Then the error is raised (EventBridge/Lambda retry)
+    with pytest.raises(ClientError):
+        job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # And no transcript marks the job as harvested, so a retry or the sweeper will finish it
+    assert TEXT_KEY not in cloud.output_keys("transcripts/")
+    from transcribe_pipeline.harvest import is_harvested
+
+    assert not is_harvested(cloud.s3, OUTPUT_BUCKET, JOB, KEY)
+
+
+def test_the_retry_after_an_s3_failure_writes_every_output(cloud, job_state, context, monkeypatch):
+    # Given a harvest that failed on the transcript write
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+    original = job_state.s3.put_object
+    monkeypatch.setattr(job_state.s3, "put_object", failing_put(original, TEXT_KEY))
+    with pytest.raises(ClientError):
+        job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+    monkeypatch.setattr(job_state.s3, "put_object", original)
+
+    # When the event is retried
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then the transcript and the subtitles are all there
+    assert cloud.output_keys("transcripts/") == [
+        f"transcripts/{KEY}.srt",
+        TEXT_KEY,
+        f"transcripts/{KEY}.vtt",
+    ]
+
+
+def test_a_start_whose_reply_was_lost_is_retried_without_a_second_job(
+    cloud, starter, context, monkeypatch
+):
+    # Given Transcribe creates the job but the reply never reaches the function (read timeout)
+    event = cloud.upload("talks/slow reply.mp3")
+    original = starter.transcribe.start_transcription_job
+
+    def start_then_time_out(**request: Any) -> Any:
+        original(**request)
+        raise ReadTimeoutError(endpoint_url="https://transcribe.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(starter.transcribe, "start_transcription_job", start_then_time_out)
+    batch = sqs_batch(event)
+    # Every record of the batch failed: Powertools fails the whole invocation, SQS redelivers.
+    with pytest.raises(BatchProcessingError):
+        starter.handler(batch, context)
+
+    # When SQS delivers the message again (the network is fine now)
+    monkeypatch.setattr(starter.transcribe, "start_transcription_job", original)
+    second = starter.handler(batch, context)
+
+    # Then the retry succeeds on the existing job (ConflictException path) and no second starts
+    assert second["batchItemFailures"] == []
+    assert list(cloud.job_uris().values()) == [f"s3://{INPUT_BUCKET}/talks/slow reply.mp3"]
+    assert cloud.output_keys("failed/") == []
+
+
+@pytest.mark.parametrize("order", ["older first", "newer first"])
+def test_completed_events_of_two_versions_in_any_order_leave_the_newer_transcript(
+    cloud, job_state, context, order
+):
+    # Given two uploads of one key, both jobs completed with different words
+    older, newer = f"{PREFIX}my-talk-000000000000000a", f"{PREFIX}my-talk-000000000000000b"
+    for name, age, words in ((older, 2, "first take"), (newer, 1, "second take")):
+        cloud.start_job(name, KEY)
+        result = transcribe_result(name)
+        result["results"]["transcripts"][0]["transcript"] = words
+        cloud.complete_job(name, result=result)
+        cloud.age_job(name, created=timedelta(hours=age))
+    names = [older, newer] if order == "older first" else [newer, older]
+
+    # When their COMPLETED events arrive in that order
+    for name in names:
+        job_state.handler(job_state_change(name, "COMPLETED"), context)
+
+    # Then the transcript is the newer upload's, written by its own job
+    assert cloud.read_output(TEXT_KEY) == "second take\n"
+    head = cloud.s3.head_object(Bucket=OUTPUT_BUCKET, Key=TEXT_KEY)
+    assert head["Metadata"]["job-name"] == newer
+
+
+@pytest.fixture
+def notices(cloud, load_handler):
+    """The job-state and sweeper modules publishing to a topic; a queue that reads it."""
+    sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
+    topic_arn = sns.create_topic(Name="TranscriptionNotices")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="notices")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    job_state = load_handler("job_state_change", TOPIC_ARN=topic_arn)
+    sweeper = load_handler("sweeper")
+
+    def received() -> list[dict[str, Any]]:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        return [json.loads(message["Body"]) for message in messages]
+
+    return job_state, sweeper, received
+
+
+def test_a_completed_event_before_the_sweep_is_harvested_and_announced_once(
+    notices, cloud, context
+):
+    # Given a completed job whose event arrives before the sweep
+    job_state, sweeper, received = notices
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+    cloud.age_job(JOB, created=timedelta(minutes=15), completed=timedelta(minutes=10))
+
+    # When the event is handled, then the sweep runs
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+    report = sweeper.handler(scheduled_event(), context)
+
+    # Then the sweep leaves it alone, and subscribers hear of it once
+    assert report["harvested"] == []
+    assert [notice["job"] for notice in received()] == [JOB]
+
+
+def test_a_completed_event_after_the_sweep_harvests_nothing_more(notices, cloud, context):
+    # Given a completed job the sweep has already harvested (its event was late)
+    job_state, sweeper, received = notices
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+    cloud.age_job(JOB, created=timedelta(minutes=15), completed=timedelta(minutes=10))
+    assert sweeper.handler(scheduled_event(), context)["harvested"] == [JOB]
+    written = cloud.s3.head_object(Bucket=OUTPUT_BUCKET, Key=TEXT_KEY)["LastModified"]
+
+    # When the late COMPLETED event arrives
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then nothing is written again, and subscribers hear of it once
+    assert cloud.s3.head_object(Bucket=OUTPUT_BUCKET, Key=TEXT_KEY)["LastModified"] == written
+    assert [notice["job"] for notice in received()] == [JOB]
+
+
+def test_a_duplicate_failed_event_is_announced_once(notices, cloud, context):
+    # Given a job Transcribe failed
+    job_state, _, received = notices
+    cloud.start_job(JOB, KEY)
+    cloud.fail_job(JOB, "Invalid sample rate for audio file.")
+
+    # When its FAILED event is delivered twice
+    for _ in range(2):
+        job_state.handler(
+            job_state_change(JOB, "FAILED", failure_reason="Invalid sample rate for audio file."),
+            context,
+        )
+
+    # Then one failure record and one notice
+    assert cloud.output_keys("failed/") == [f"failed/{KEY}.json"]
+    assert [notice["status"] for notice in received()] == ["FAILED"]

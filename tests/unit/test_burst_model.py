@@ -1,0 +1,36 @@
+"""The burst simulation (benchmarks/burst.py) at a small scale: correctness only, no timing."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.burst import Scenario, simulate
+
+
+@pytest.fixture(scope="module")
+def burst():
+    """500 uploads with duplicates and dropped completion events, real starter/harvest/sweep."""
+    return simulate(Scenario(uploads=500, seed=11, duplicate_rate=0.05, drop_rate=0.05))
+
+
+def test_no_upload_of_a_burst_is_lost(burst):
+    assert burst.lost == 0
+    assert burst.transcripts + burst.failure_records == 500
+
+
+def test_duplicate_deliveries_never_start_a_second_job(burst):
+    assert burst.duplicate_jobs == 0
+    assert burst.already_started > 0  # duplicates were injected and took the Conflict path
+
+
+def test_dropped_completion_events_are_harvested_by_the_sweeper_once(burst):
+    assert burst.events_dropped > 0
+    assert burst.harvested_by_sweeper == burst.events_dropped
+    assert burst.harvested_by_both == 0
+
+
+def test_without_client_retries_every_throttle_goes_back_to_the_queue_and_nothing_is_lost():
+    result = simulate(Scenario(uploads=500, seed=3, max_attempts=1))
+    assert result.throttled_calls > 0
+    assert result.requeued_items == result.throttled_calls
+    assert (result.lost, result.duplicate_jobs) == (0, 0)
