@@ -9,7 +9,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="timed uploads of each clip")
     args = parser.parse_args(argv)
+    _report(run(runs=args.runs))
+    return 0
+
+
+def run(
+    *, runs: int, extra: Callable[[LocalEndpoint, dict[str, str]], dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Local cloud up on a free port, deploy, measure (plus ``extra``), destroy, down."""
     with socket.socket() as sock:
         sock.bind(("localhost", 0))
         port = int(sock.getsockname()[1])
@@ -35,17 +45,32 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     subprocess.run([python, "-m", "localcloud", "up", "--port", str(port)], cwd=ROOT, check=True)
     try:
-        results = _measure(endpoint, runs=args.runs)
+        return _measure(endpoint, runs=runs, extra=extra)
     finally:
         subprocess.run([python, "-m", "localcloud", "down", "--port", str(port)], cwd=ROOT,
                        check=False)  # fmt: skip
-    _report(results)
-    return 0
 
 
-def _measure(endpoint: LocalEndpoint, *, runs: int) -> dict[str, Any]:
+def _measure(
+    endpoint: LocalEndpoint,
+    *,
+    runs: int,
+    extra: Callable[[LocalEndpoint, dict[str, str]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    # Our own cdk.out: other CDK CLIs (tests, a developer's synth) may be using ./cdk.out.
+    with tempfile.TemporaryDirectory(prefix="bench-cdk-out-") as out:
+        return _measure_in(endpoint, runs=runs, extra=extra, output_dir=Path(out))
+
+
+def _measure_in(
+    endpoint: LocalEndpoint,
+    *,
+    runs: int,
+    extra: Callable[[LocalEndpoint, dict[str, str]], dict[str, Any]] | None,
+    output_dir: Path,
+) -> dict[str, Any]:
     started = time.monotonic()
-    outputs = deploy(endpoint)
+    outputs = deploy(endpoint, output_dir=output_dir)
     deploy_seconds = time.monotonic() - started
     s3 = endpoint.client("s3")
     clips = json.loads((SAMPLES / "texts.json").read_text())["clips"]
@@ -70,8 +95,9 @@ def _measure(endpoint: LocalEndpoint, *, runs: int) -> dict[str, Any]:
                     "wer": round(statistics.median(wers), 3),
                 }
             )
+    extra_results = extra(endpoint, outputs) if extra else {}
     started = time.monotonic()
-    destroy(endpoint)
+    destroy(endpoint, output_dir=output_dir)
     destroy_seconds = time.monotonic() - started
     return {
         "machine": {
@@ -84,6 +110,7 @@ def _measure(endpoint: LocalEndpoint, *, runs: int) -> dict[str, Any]:
         "destroy_seconds": round(destroy_seconds, 1),
         "clips": rows,
         "goals": {"deploy_seconds": 20, "latency_10s_clip_seconds": 10, "wer": 0.15},
+        **extra_results,
     }
 
 
