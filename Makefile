@@ -71,7 +71,7 @@ local-down: ## Stop the local cloud
 
 deploy-local: setup ## Bootstrap and deploy the app to the running local cloud
 	$(LOCAL_ENV) $(CDK) bootstrap aws://123456789012/us-east-1 --quiet
-	$(LOCAL_ENV) $(CDK) deploy --require-approval never --quiet
+	$(LOCAL_ENV) $(CDK) deploy --require-approval never
 
 destroy-local: setup ## Destroy the app on the running local cloud
 	$(LOCAL_ENV) $(CDK) destroy --force
