@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -30,25 +29,6 @@ HELLO_TEXT = next(
     if clip["name"] == "hello-pipeline"
 )
 HELLO, BROKEN = "session/hello-pipeline.mp3", "session/not-media.mp3"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[LocalEndpoint]:
-    """A local cloud of this module's own on a free port, stopped afterwards."""
-    port = str(_free_port())
-    subprocess.run([sys.executable, "-m", "localcloud", "up", "--port", port], cwd=ROOT, check=True)
-    try:
-        yield LocalEndpoint(int(port))
-    finally:
-        subprocess.run(
-            [sys.executable, "-m", "localcloud", "down", "--port", port], cwd=ROOT, check=False
-        )
 
 
 @pytest.fixture(scope="module")

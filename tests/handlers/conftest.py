@@ -261,3 +261,26 @@ def sweeper_handler(job_state: ModuleType, load_handler: Callable[..., ModuleTyp
 def context() -> FakeLambdaContext:
     """A Lambda context object."""
     return FakeLambdaContext()
+
+
+@pytest.fixture
+def notices(cloud):
+    """A notification topic with a subscribed queue; the topic ARN and a reader of its notices."""
+    sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
+    topic_arn = sns.create_topic(Name="TranscriptionNotices")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="notices")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+
+    def read() -> list[dict]:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+        return [json.loads(m["Body"]) for m in messages]
+
+    return topic_arn, read

@@ -7,16 +7,14 @@ the one-failing-record batch are in test_start_transcription.py / test_job_state
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from tests.handlers.conftest import INPUT_BUCKET, OUTPUT_BUCKET, PREFIX, REGION
+from tests.handlers.conftest import INPUT_BUCKET, OUTPUT_BUCKET, PREFIX
 from tests.handlers.events import (
     job_state_change,
     scheduled_event,
@@ -155,37 +153,19 @@ def test_completed_events_of_two_versions_in_any_order_leave_the_newer_transcrip
 
 
 @pytest.fixture
-def notices(cloud, load_handler):
-    """The job-state and sweeper modules publishing to a topic; a queue that reads it."""
-    sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
-    topic_arn = sns.create_topic(Name="TranscriptionNotices")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="notices")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    sns.subscribe(
-        TopicArn=topic_arn,
-        Protocol="sqs",
-        Endpoint=queue_arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
+def publishers(notices, load_handler):
+    """The job-state and sweeper modules publishing to the notice topic; its reader."""
+    topic_arn, received = notices
     job_state = load_handler("job_state_change", TOPIC_ARN=topic_arn)
     sweeper = load_handler("sweeper")
-
-    def received() -> list[dict[str, Any]]:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        )
-        return [json.loads(message["Body"]) for message in messages]
-
     return job_state, sweeper, received
 
 
 def test_a_completed_event_before_the_sweep_is_harvested_and_announced_once(
-    notices, cloud, context
+    publishers, cloud, context
 ):
     # Given a completed job whose event arrives before the sweep
-    job_state, sweeper, received = notices
+    job_state, sweeper, received = publishers
     cloud.start_job(JOB, KEY)
     cloud.complete_job(JOB)
     cloud.age_job(JOB, created=timedelta(minutes=15), completed=timedelta(minutes=10))
@@ -199,9 +179,9 @@ def test_a_completed_event_before_the_sweep_is_harvested_and_announced_once(
     assert [notice["job"] for notice in received()] == [JOB]
 
 
-def test_a_completed_event_after_the_sweep_harvests_nothing_more(notices, cloud, context):
+def test_a_completed_event_after_the_sweep_harvests_nothing_more(publishers, cloud, context):
     # Given a completed job the sweep has already harvested (its event was late)
-    job_state, sweeper, received = notices
+    job_state, sweeper, received = publishers
     cloud.start_job(JOB, KEY)
     cloud.complete_job(JOB)
     cloud.age_job(JOB, created=timedelta(minutes=15), completed=timedelta(minutes=10))
@@ -216,9 +196,9 @@ def test_a_completed_event_after_the_sweep_harvests_nothing_more(notices, cloud,
     assert [notice["job"] for notice in received()] == [JOB]
 
 
-def test_a_duplicate_failed_event_is_announced_once(notices, cloud, context):
+def test_a_duplicate_failed_event_is_announced_once(publishers, cloud, context):
     # Given a job Transcribe failed
-    job_state, _, received = notices
+    job_state, _, received = publishers
     cloud.start_job(JOB, KEY)
     cloud.fail_job(JOB, "Invalid sample rate for audio file.")
 

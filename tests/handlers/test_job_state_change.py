@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
-import boto3
 import pytest
 
-from tests.handlers.conftest import INPUT_BUCKET, PREFIX, REGION
+from tests.handlers.conftest import INPUT_BUCKET, PREFIX
 from tests.handlers.events import job_state_change, sample_text, transcribe_result
 from transcribe_pipeline.harvest import TranscriptMissingError
 
@@ -241,29 +239,6 @@ def test_an_older_jobs_late_failure_does_not_replace_a_newer_transcript(cloud, j
     # Then no failure record hides the newer transcript
     assert cloud.output_keys("failed/") == []
     assert cloud.read_output(f"transcripts/{KEY}.txt") == "Hello world. This is a test.\n"
-
-
-@pytest.fixture
-def notices(cloud):
-    """A notification topic with a subscribed queue; the topic ARN and a reader of its notices."""
-    sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
-    topic_arn = sns.create_topic(Name="TranscriptionNotices")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="notices")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    sns.subscribe(
-        TopicArn=topic_arn,
-        Protocol="sqs",
-        Endpoint=queue_arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
-
-    def read() -> list[dict]:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
-        return [json.loads(m["Body"]) for m in messages]
-
-    return topic_arn, read
 
 
 def test_a_finished_job_is_announced_on_the_topic_when_one_is_configured(

@@ -1,4 +1,4 @@
-"""A local cloud with the real app deployed, shared by the end-to-end tests of one module."""
+"""Fixtures shared by the end-to-end suites (tests/e2e, tests/cli): a local cloud per module."""
 
 from __future__ import annotations
 
