@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -16,6 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from localcloud import events_routing, lambda_runtime, sqs_mapping
 from localcloud.server import free_port
+from tests.localcloud.support import wait_for
 
 
 class Cloud:
@@ -47,17 +47,7 @@ class Cloud:
                 archive.writestr(name, content)
         return buffer.getvalue()
 
-    @staticmethod
-    def wait_for(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
-        """Poll until check() is truthy (bounded), returning its value."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = check()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met within {timeout}s")
-            time.sleep(interval)
+    wait_for = staticmethod(wait_for)
 
     def function(self, files: dict[str, str], runtime: str = "python3.12", **extra: Any) -> str:
         """Create a function from the files (handler index.handler unless given); its name."""

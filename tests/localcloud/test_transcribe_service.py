@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import threading
@@ -32,24 +33,16 @@ from localcloud.transcribe_service import (
     TranscribeService,
 )
 from localcloud.wer import wer
+from tests.localcloud.support import wait_for
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 TEXTS = {c["name"]: c["text"] for c in json.loads((SAMPLES / "texts.json").read_text())["clips"]}
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
 TIMEOUT = 60.0
+# Jobs really decode and recognize audio: give them longer than the shared default.
+_wait_for = functools.partial(wait_for, timeout=TIMEOUT)
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-
-
-def _wait(check: Callable[[], Any], timeout: float = TIMEOUT, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 class Cloud:
@@ -121,7 +114,7 @@ class Cloud:
                 seen.append(status)
             return job["TranscriptionJob"] if status in ("COMPLETED", "FAILED") else None
 
-        return _wait(done, interval=0.05), seen
+        return _wait_for(done, interval=0.05), seen
 
     def read(self, key: str, bucket: str | None = None) -> str:
         """The text of an object."""
@@ -261,7 +254,7 @@ def test_requested_subtitles_are_written_beside_the_json_numbered_from_the_start
 def test_completion_emits_a_transcribe_job_state_change_event(
     cloud: Cloud, hello_job: tuple[dict[str, Any], list[str], dict[str, Any]]
 ) -> None:
-    events = _wait(lambda: _job_events(cloud, "hello-pipeline-job"), timeout=10)
+    events = _wait_for(lambda: _job_events(cloud, "hello-pipeline-job"), timeout=10)
 
     assert len(events) == 1
     event = events[0]
@@ -293,9 +286,9 @@ def test_state_change_events_carry_the_full_eventbridge_envelope(
     cloud.start("enveloped", "too-short.wav")
     cloud.finish("enveloped")
 
-    event = _wait(lambda: [e for e in seen if e["detail"]["TranscriptionJobName"] == "enveloped"])[
-        0
-    ]
+    event = _wait_for(
+        lambda: [e for e in seen if e["detail"]["TranscriptionJobName"] == "enveloped"]
+    )[0]
 
     assert event["version"] == "0"
     assert event["id"]
@@ -313,7 +306,7 @@ def test_result_files_are_written_through_s3_so_bucket_notifications_fire(
         found = cloud.events_matching(lambda e: e["source"] == "aws.s3")
         return {e["detail"]["object"]["key"] for e in found}
 
-    keys = _wait(lambda: {"hello-pipeline-job.json", "hello-pipeline-job.srt"} <= created())
+    keys = _wait_for(lambda: {"hello-pipeline-job.json", "hello-pipeline-job.srt"} <= created())
 
     assert keys
 
@@ -430,7 +423,7 @@ def test_job_fails_with_a_clear_reason_and_a_failed_event(
 
     cloud.start(name, sample, **extra)
     job, _ = cloud.finish(name)
-    events = _wait(lambda: _job_events(cloud, name), timeout=10)
+    events = _wait_for(lambda: _job_events(cloud, name), timeout=10)
 
     assert job["TranscriptionJobStatus"] == "FAILED"
     assert reason in job["FailureReason"]
@@ -632,7 +625,7 @@ def test_at_most_concurrency_jobs_run_at_once_and_the_server_stays_responsive(
         slowest_call = max(slowest_call, time.monotonic() - began)
         return all(j.status in ("COMPLETED", "FAILED") for j in jobs)
 
-    _wait(all_done, interval=0.02)
+    _wait_for(all_done, interval=0.02)
 
     assert most_in_progress == 2
     assert waited_queued
@@ -759,7 +752,7 @@ def test_media_deleted_before_processing_fails_the_job(cloud: Cloud, paused_regi
 
     paused.start()
     try:
-        job = _wait(
+        job = _wait_for(
             lambda: (
                 (j := paused.get_job(ACCOUNT, PAUSED_REGION, "media-vanished")["TranscriptionJob"])[
                     "TranscriptionJobStatus"
