@@ -1,6 +1,7 @@
 """A burst of uploads through the real start/harvest/sweep code, on a simulated clock.
 
-Run: ``.venv/bin/python -m benchmarks.burst [--uploads 10000] [--seed 7] [--max-attempts 10]``
+Run: ``.venv/bin/python -m benchmarks.burst [--uploads 10000] [--seed 7] [--max-attempts 4]
+[--no-pacing]``
 
 The model (everything in memory, no real sleeps; time is a simulated clock in seconds):
 
@@ -14,15 +15,13 @@ The model (everything in memory, no real sleeps; time is a simulated clock in se
   when its visibility timeout ends, as on AWS.
 - **Start function**: each record goes through the real
   ``transcribe_pipeline.starter.start_transcription``; each API call takes ``call_latency``.
-  The client's retries (``clients.py``: START_MAX_ATTEMPTS, adaptive mode) are modelled on the
-  simulated clock: a throttled call makes the invocation wait botocore's standard backoff
-  (``random() * 2**(attempt - 1)`` s, at most 20 s) and call ``start_transcription`` again
-  (it is pure up to the API call, so this is what the client's own retry does). When the
-  attempts are spent the real ``ClientError`` reaches the starter, which raises it: the item
-  goes back to SQS. ``--max-attempts 1`` models no client retries (every throttle re-queues).
-  botocore retries every LimitExceededException, the permanent "too long" one included.
-  Adaptive mode's client-side rate limiter is modelled per execution environment
-  (``AdaptiveLimiter``); ``--standard`` leaves it out.
+  Its client (``throttling.StartClient``) is modelled on the simulated clock with its real
+  parts: each execution environment's ``Pacer`` spaces StartTranscriptionJob calls at the
+  stack's share of the quota (25 TPS / 5 concurrent batches = 5 per second; ``--no-pacing``
+  leaves it out), and a call ``is_retryable`` calls retryable waits ``backoff_seconds`` and is
+  made again, up to ``max_attempts`` (``--max-attempts 1``: every throttle re-queues). When
+  the attempts are spent the real ``ClientError`` reaches the starter, which raises it: the
+  item goes back to SQS. A permanent "too long" refusal is not retried.
 - **Fake Transcribe**: StartTranscriptionJob is a token bucket of 25 calls per second
   (``LimitExceededException``/``ThrottlingException`` beyond it, chosen at random); 250 jobs
   run at once, the rest wait as QUEUED (deferred execution), at most 10,000 queued; job names
@@ -60,14 +59,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from transcribe_pipeline.clients import START_MAX_ATTEMPTS
 from transcribe_pipeline.harvest import Harvest, harvest
 from transcribe_pipeline.keys import S3Object, failure_key, transcript_key
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.starter import start_transcription
 from transcribe_pipeline.sweeper import sweep
+from transcribe_pipeline.throttling import START_ATTEMPTS, Pacer, backoff_seconds, is_retryable
 
 RESULTS = Path(__file__).resolve().parent / "results" / "burst.json"
+# The exit status of a run that finished but missed a goal (1 is Python's for a crash).
+GOAL_MISSED = 3
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 START_TPS = 25  # Transcribe default quotas (../shared/aws-facts.md)
 MAX_RUNNING = 250
@@ -77,7 +78,6 @@ VISIBILITY_TIMEOUT = 360.0  # stacks/job_starter.py
 MAX_RECEIVES = 5
 FUNCTION_TIMEOUT = 60.0
 MAX_CONCURRENT_BATCHES = 5  # config.starter_concurrency default
-BACKOFF_CAP = 20.0  # botocore's retry cap
 THROTTLING_CODES = {"LimitExceededException", "ThrottlingException"}
 SETTINGS = Settings(
     input_bucket="media-in",
@@ -101,8 +101,8 @@ class Scenario:
 
     uploads: int = 10_000
     seed: int = 7
-    max_attempts: int = START_MAX_ATTEMPTS
-    adaptive: bool = True
+    max_attempts: int = START_ATTEMPTS
+    pacing: bool = True
     upload_window: float = 10.0
     call_latency: float = 0.12
     job_median: float = 180.0
@@ -321,89 +321,29 @@ class FakeTranscribe:
         return response
 
 
-class AdaptiveLimiter:
-    """botocore's adaptive-mode client rate limiter (retries/adaptive.py, bucket.py, cubic.py).
+class SimulatedStartClient:
+    """``throttling.StartClient`` on the simulated clock.
 
-    Off until the first throttle; then a token bucket whose rate drops to 0.7x the measured
-    send rate on each throttle and grows back along CUBIC's curve. One per execution
-    environment (each has its own client). Simplified: 0.5 s measuring buckets, no burst.
+    Its retry loop is modelled here, because a wait must suspend the simulated invocation
+    rather than the process; what it decides with is the real code: the environment's
+    ``Pacer`` (whose sleep raises ``_Backoff``), ``is_retryable`` and ``backoff_seconds``.
+    A throttled call with attempts left raises ``_Backoff`` (not a ClientError, so it passes
+    through ``start_transcription``); the invocation waits and calls again.
     """
 
-    BETA, SCALE, SMOOTHING, MIN_RATE = 0.7, 0.4, 0.8, 0.5
-
-    def __init__(self) -> None:
-        self.enabled = False
-        self.rate = math.inf
-        self.tokens = 0.0
-        self.refilled_at = 0.0
-        self.w_max = 0.0
-        self.throttled_at = 0.0
-        self.measured = 0.0
-        self.bucket_at = 0.0
-        self.sent = 0
-
-    def wait(self, now: float) -> float:
-        """Seconds until a token is free (0: one was taken)."""
-        if not self.enabled:
-            return 0.0
-        self.tokens = min(max(1.0, self.rate), self.tokens + (now - self.refilled_at) * self.rate)
-        self.refilled_at = now
-        if self.tokens >= 1 - 1e-9:  # float slack: a wait of ~0 s would not move the clock
-            self.tokens -= 1
-            return 0.0
-        return max(1e-3, (1 - self.tokens) / self.rate)
-
-    def update(self, now: float, *, throttled: bool) -> None:
-        """After a response: measure the send rate and adjust the bucket's rate."""
-        self.sent += 1
-        bucket = math.floor(now * 2) / 2
-        if bucket > self.bucket_at:
-            current = self.sent / (bucket - self.bucket_at)
-            self.measured = current * self.SMOOTHING + self.measured * (1 - self.SMOOTHING)
-            self.sent, self.bucket_at = 0, bucket
-        if throttled:
-            base = self.measured if not self.enabled else min(self.measured, self.rate)
-            self.w_max, self.throttled_at, self.enabled = base, now, True
-            new_rate = base * self.BETA
-        else:
-            k = (self.w_max * (1 - self.BETA) / self.SCALE) ** (1 / 3)
-            new_rate = self.SCALE * (now - self.throttled_at - k) ** 3 + self.w_max
-        if self.enabled:
-            self.rate = max(self.MIN_RATE, min(new_rate, 2 * self.measured))
-
-
-class RetryingTranscribe:
-    """The client as the start function has it: retries of throttled calls, simulated.
-
-    A call the rate limiter holds back, or a throttled call with attempts left, raises
-    ``_Backoff`` (not a ClientError, so it passes through ``start_transcription``); the
-    invocation waits that long on the simulated clock and calls again.
-    """
-
-    def __init__(
-        self, api: FakeTranscribe, rng: random.Random, max_attempts: int, *, adaptive: bool
-    ) -> None:
-        self.api, self.rng, self.max_attempts, self.adaptive = api, rng, max_attempts, adaptive
+    def __init__(self, api: FakeTranscribe, rng: random.Random, max_attempts: int) -> None:
+        self.api, self.rng, self.max_attempts = api, rng, max_attempts
         self.attempt = 1
-        self.limiter = AdaptiveLimiter()  # the calling environment's, set before each call
+        self.pacer = Pacer(None)  # the calling environment's, set before each call
 
     def start_transcription_job(self, **request: Any) -> dict:
-        now = self.api.clock.now
-        if self.adaptive and (wait := self.limiter.wait(now)) > 0:
-            raise _Backoff(wait, attempt=False)
+        self.pacer.wait()
         try:
-            response = self.api.start_transcription_job(**request)
+            return self.api.start_transcription_job(**request)
         except ClientError as error:
-            throttled = error.response["Error"]["Code"] in THROTTLING_CODES
-            self.limiter.update(now, throttled=throttled)
-            # botocore retries these codes whatever the message (even "too long").
-            if throttled and self.attempt < self.max_attempts:
-                raise _Backoff(
-                    min(BACKOFF_CAP, self.rng.random() * 2 ** (self.attempt - 1))
-                ) from error
+            if self.attempt < self.max_attempts and is_retryable(error):
+                raise _Backoff(backoff_seconds(self.attempt, self.rng.random)) from error
             raise
-        self.limiter.update(now, throttled=False)
-        return response
 
     def get_transcription_job(self, **kwargs: Any) -> dict:
         return self.api.get_transcription_job(**kwargs)
@@ -435,11 +375,9 @@ class Simulation:
         self.api = FakeTranscribe(self.clock, self.s3, scenario, self.rng)
         self.api.schedule = self.at
         self.api.on_finish = self._job_finished
-        self.client = RetryingTranscribe(
-            self.api, self.rng, scenario.max_attempts, adaptive=scenario.adaptive
-        )
-        # One client (and rate limiter) per execution environment; a batch takes a free one.
-        self.environments = [AdaptiveLimiter() for _ in range(MAX_CONCURRENT_BATCHES)]
+        self.client = SimulatedStartClient(self.api, self.rng, scenario.max_attempts)
+        # One Pacer per execution environment; a batch takes a free environment.
+        self.environments = [self._environment() for _ in range(MAX_CONCURRENT_BATCHES)]
         self.events: list[tuple[float, int, Callable[[], None]]] = []
         self.seq = itertools.count()
         self.visible: deque[Message] = deque()
@@ -451,6 +389,16 @@ class Simulation:
         self.by_sweeper: set[str] = set()
         self.result = BurstResult(uploads=scenario.uploads)
         self.last_finish = 0.0
+
+    def _environment(self) -> Pacer:
+        """An execution environment's Pacer, at the stack's START_RATE_PER_SECOND: the 25 TPS
+        quota shared by the event source mapping's 5 concurrent batches."""
+        rate = START_TPS / MAX_CONCURRENT_BATCHES if self.s.pacing else None
+
+        def sleep(seconds: float) -> None:
+            raise _Backoff(max(seconds, 1e-6), attempt=False)
+
+        return Pacer(rate, clock=lambda: self.clock.now, sleep=sleep)
 
     # --- scheduling -------------------------------------------------------------------------
 
@@ -503,9 +451,7 @@ class Simulation:
         if self.invisible and not self.visible:
             self.at(self.invisible[0][0], self._poll)
 
-    def _invocation(
-        self, batch: list[Message], environment: AdaptiveLimiter
-    ) -> Generator[float, None, None]:
+    def _invocation(self, batch: list[Message], environment: Pacer) -> Generator[float, None, None]:
         """One start-function invocation over a batch (the real starter per record)."""
         started = self.clock.now
         failed: list[Message] = []
@@ -518,7 +464,7 @@ class Simulation:
                     self._return_to_queue(batch)
                     self._release(environment)
                     return
-                self.client.attempt, self.client.limiter = attempt, environment
+                self.client.attempt, self.client.pacer = attempt, environment
                 try:
                     outcome = start_transcription(
                         message.obj, transcribe=self.client, s3=self.s3, settings=SETTINGS
@@ -527,7 +473,7 @@ class Simulation:
                     if backoff.attempt:  # a throttled call: it took a round trip
                         attempt += 1
                         yield self.s.call_latency + backoff.delay
-                    else:  # held back by the client's own rate limiter
+                    else:  # held back by the Pacer
                         yield backoff.delay
                     continue
                 except Exception:  # noqa: BLE001 - the batch processor reports any error
@@ -541,7 +487,7 @@ class Simulation:
         self._return_to_queue(failed)
         self._release(environment)
 
-    def _release(self, environment: AdaptiveLimiter) -> None:
+    def _release(self, environment: Pacer) -> None:
         self.busy -= 1
         self.environments.append(environment)
         self._poll()
@@ -656,7 +602,7 @@ def _table(scenario: Scenario, result: BurstResult) -> Any:
     from rich.table import Table
 
     table = Table(title=f"Burst of {scenario.uploads:,} uploads (seed {scenario.seed}, "
-                        f"{'adaptive' if scenario.adaptive else 'standard'} client, "
+                        f"{'paced' if scenario.pacing else 'unpaced'} starts, "
                         f"max_attempts {scenario.max_attempts})")  # fmt: skip
     table.add_column("measure")
     table.add_column("value", justify="right")
@@ -674,9 +620,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--uploads", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--max-attempts", type=int, default=START_MAX_ATTEMPTS)
+    parser.add_argument("--max-attempts", type=int, default=START_ATTEMPTS)
     parser.add_argument(
-        "--standard", action="store_true", help="model standard retries (no client rate limiter)"
+        "--no-pacing", action="store_true", help="leave out the start function's Pacer"
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -684,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
         uploads=args.uploads,
         seed=args.seed,
         max_attempts=args.max_attempts,
-        adaptive=not args.standard,
+        pacing=not args.no_pacing,
     )
     result = simulate(scenario)
     from rich.console import Console
@@ -696,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         encoding="utf-8",
     )
     ok = result.lost == 0 and result.duplicate_jobs == 0 and result.ratio <= 1.1
-    return 0 if ok else 1
+    return 0 if ok else GOAL_MISSED
 
 
 if __name__ == "__main__":

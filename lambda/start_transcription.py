@@ -16,14 +16,16 @@ from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventBridgeN
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from transcribe_pipeline.clients import START_MAX_ATTEMPTS, client
+from transcribe_pipeline.clients import client, single_attempt_client
 from transcribe_pipeline.keys import S3Object
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.starter import ForeignBucketError, Outcome, start_transcription
+from transcribe_pipeline.throttling import Pacer, StartClient
 
 logger = Logger()
 settings = Settings.from_env()
-transcribe = client("transcribe", max_attempts=START_MAX_ATTEMPTS)
+# Module level, so the Pacer's share of the start quota spans this environment's batches.
+transcribe = StartClient(single_attempt_client("transcribe"), Pacer(settings.start_rate_per_second))
 s3 = client("s3")
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -10,6 +10,8 @@ service:
   patterns, enums, ranges: what the real API checks server-side), then against the
   cross-field rules of the API reference; errors are ``BadRequestException`` with the real
   "N validation error(s) detected: ..." wording;
+* more than `TranscribeOptions.start_calls_per_second` StartTranscriptionJob calls per
+  second (25, the default quota) are refused with ``LimitExceededException``;
 * a job name already in use raises ``ConflictException``; more than
   `TranscribeOptions.max_queued_jobs` QUEUED jobs (more than `max_concurrent_jobs` active
   ones without deferred execution) raise ``LimitExceededException``; Get/Delete of an
@@ -52,6 +54,7 @@ import logging
 import queue
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -138,6 +141,10 @@ class TranscribeOptions:
     # Real quotas: 10,000 queued jobs with deferred execution, 250 concurrent jobs.
     max_queued_jobs: int = 10_000
     max_concurrent_jobs: int = 250
+    # The StartTranscriptionJob rate quota (25 per second): beyond it, calls are refused with
+    # LimitExceededException and the API reference's generic "too many requests" text.
+    # None: no limit.
+    start_calls_per_second: float | None = 25.0
     min_media_seconds: float = 0.5
     # Generous: recognition runs at ~0.2x real time, and a 4 h file must not time out.
     job_timeout_seconds: float = 3600.0
@@ -613,6 +620,31 @@ def emit_state_change(job: Job) -> None:
 # Creation order of jobs, process-wide: job tables outlive a service that install()
 # replaces, and listings sort on it.
 _SEQUENCE = itertools.count(1)
+# LimitExceededException's text in the API reference, which names both of its causes.
+START_RATE_MESSAGE = (
+    "You've either sent too many requests or your input file is too long. Wait before "
+    "retrying your request, or use a smaller file and try your request again."
+)
+
+
+class _TokenBucket:
+    """``rate`` calls per second, bursts of up to ``rate`` calls (a one-second bucket)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate, self._clock = rate, clock
+        self._tokens, self._at = max(rate, 1.0), clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """Take a token if one is there."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(max(self._rate, 1.0), self._tokens + (now - self._at) * self._rate)
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
 
 
 class TranscribeService:
@@ -625,6 +657,8 @@ class TranscribeService:
         # Guards the job tables and every Job's mutable fields. Never held across S3,
         # events or recognition calls: those re-enter moto, and other requests must proceed.
         self._lock = threading.Lock()
+        rate = self.options.start_calls_per_second
+        self._start_tokens = _TokenBucket(rate) if rate is not None else None
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._engines: list[Engine] = []
         self._workers: list[threading.Thread] = []
@@ -677,6 +711,8 @@ class TranscribeService:
 
     def start_job(self, account_id: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         """StartTranscriptionJob."""
+        if self._start_tokens is not None and not self._start_tokens.take():
+            raise LimitExceededError(START_RATE_MESSAGE)
         validate_request("StartTranscriptionJob", params)
         _check_start_rules(params)
         self._check_vocabulary(account_id, region, params)

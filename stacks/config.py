@@ -56,6 +56,10 @@ class PipelineConfig:
     use_kms_key: bool = False
     notification_email: str | None = None
     starter_concurrency: int = 5
+    # StartTranscriptionJob calls per second the start function may make, shared equally by
+    # its concurrent batches: Transcribe's default quota. Lower it when other applications in
+    # the account start jobs too; raise it after a quota increase.
+    start_jobs_per_second: int = 25
     log_retention_days: int = 30
     sweep_interval_minutes: int = 15
     powertools_layer_version: int = 27
@@ -106,6 +110,9 @@ class PipelineConfig:
             "null or an e-mail address",
         )
         _check(2 <= self.starter_concurrency <= 1000, "starter_concurrency", "an integer 2-1000")
+        _check(
+            1 <= self.start_jobs_per_second <= 1000, "start_jobs_per_second", "an integer 1-1000"
+        )
         _check(
             self.log_retention_days in LOG_RETENTION_DAYS,
             "log_retention_days",

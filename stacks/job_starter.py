@@ -25,6 +25,11 @@ TRANSCRIBE = "transcribe.amazonaws.com"
 EVENTS_TARGET_QUEUE_SAME_ACCOUNT = "@aws-cdk/aws-events:eventsTargetQueueSameAccount"
 
 
+def start_rate(jobs_per_second: int, concurrency: int) -> str:
+    """One execution environment's share of the start quota, as START_RATE_PER_SECOND."""
+    return f"{jobs_per_second / concurrency:.6g}"
+
+
 class JobStarter(Construct):
     """Buffers upload events in SQS and starts one Transcribe job per object version."""
 
@@ -39,6 +44,7 @@ class JobStarter(Construct):
         job_name_prefix: str,
         environment: dict[str, str],
         concurrency: int,
+        start_jobs_per_second: int,
         log_retention: logs.RetentionDays,
         powertools_layer_version: int,
         encryption_key: kms.IKey | None,
@@ -111,6 +117,8 @@ class JobStarter(Construct):
                 **environment,
                 "DATA_ACCESS_ROLE_ARN": self.data_access_role.role_arn,
                 "OUTPUT_ENCRYPTION_KMS_KEY_ID": encryption_key.key_arn if encryption_key else "",
+                # Each concurrent batch's equal share of the start quota (throttling.Pacer).
+                "START_RATE_PER_SECOND": start_rate(start_jobs_per_second, concurrency),
             },
             timeout=FUNCTION_TIMEOUT,
             log_retention=log_retention,

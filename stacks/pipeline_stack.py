@@ -72,6 +72,7 @@ class PipelineStack(Stack):
             job_name_prefix=config.job_name_prefix,
             environment=environment,
             concurrency=config.starter_concurrency,
+            start_jobs_per_second=config.start_jobs_per_second,
             log_retention=retention,
             powertools_layer_version=config.powertools_layer_version,
             encryption_key=key,

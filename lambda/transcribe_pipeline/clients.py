@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
 
-# Adaptive mode adds client-side rate limiting on top of standard retries, which is what
-# keeps a burst of starts under Transcribe's 25 StartTranscriptionJob calls per second;
-# it treats LimitExceededException as throttling (aws-facts.md).
+# Adaptive mode adds client-side rate limiting on top of standard retries; it treats
+# LimitExceededException as throttling (aws-facts.md).
 MAX_ATTEMPTS = 10
-# The start function's Transcribe client: botocore also retries the permanent "file too long"
-# LimitExceededException as throttling, and 10 attempts back off for ~1 minute, which times
-# out a whole batch (60 s) again and again until its 10 uploads are dead-lettered
-# (benchmarks/burst.py showed it). 4 attempts back off at most 1 + 2 + 4 s; a start still
-# throttled after that goes back to the queue.
-START_MAX_ATTEMPTS = 4
 
 
-def client(service: str, *, max_attempts: int = MAX_ATTEMPTS) -> Any:
+def client(
+    service: str,
+    *,
+    max_attempts: int = MAX_ATTEMPTS,
+    mode: Literal["standard", "adaptive"] = "adaptive",
+) -> Any:
     """A boto3 client for ``service``; honours AWS_ENDPOINT_URL (the local cloud sets it)."""
     return boto3.client(
-        service, config=Config(retries={"mode": "adaptive", "max_attempts": max_attempts})
+        service, config=Config(retries={"mode": mode, "max_attempts": max_attempts})
     )
+
+
+def single_attempt_client(service: str) -> Any:
+    """A client that never retries: the caller decides (throttling.StartClient)."""
+    return client(service, max_attempts=1, mode="standard")

@@ -29,6 +29,9 @@ class Settings:
     topic_arn: str | None
     # The stack's KMS key (use_kms_key): Transcribe encrypts its results with it.
     output_encryption_kms_key_id: str | None = None
+    # This execution environment's share of the StartTranscriptionJob quota (calls per second);
+    # None: no pacing.
+    start_rate_per_second: float | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -64,6 +67,15 @@ class Settings:
             raise SettingsError(
                 "Environment variable OUTPUT_ENCRYPTION_KMS_KEY_ID must be a KMS key ARN"
             )
+        rate_text = optional("START_RATE_PER_SECOND")
+        try:
+            rate = None if rate_text is None else float(rate_text)
+        except ValueError:
+            rate = -1.0
+        if rate is not None and not 0 < rate < float("inf"):
+            raise SettingsError(
+                "Environment variable START_RATE_PER_SECOND must be a positive number"
+            )
         return cls(
             input_bucket=required("INPUT_BUCKET"),
             output_bucket=required("OUTPUT_BUCKET"),
@@ -78,4 +90,5 @@ class Settings:
             data_access_role_arn=optional("DATA_ACCESS_ROLE_ARN"),
             topic_arn=optional("TOPIC_ARN"),
             output_encryption_kms_key_id=output_key_id,
+            start_rate_per_second=rate,
         )

@@ -11,12 +11,7 @@ from botocore.exceptions import ClientError
 from transcribe_pipeline.keys import S3Object, job_name_for, rejection_reason
 from transcribe_pipeline.records import write_failure
 from transcribe_pipeline.settings import Settings
-
-# LimitExceededException means both "too many requests/jobs" (retry later) and "this file is
-# longer than Transcribe allows" (never succeeds); these words mark the permanent kind, unless
-# the message also speaks of too many requests or jobs, as the API's generic text does.
-_PERMANENT_LIMIT_WORDS = ("duration", "too long", "length of", "exceeds the maximum")
-_THROTTLING_WORDS = ("too many",)
+from transcribe_pipeline.throttling import error_code, is_media_too_long
 
 
 class Outcome(enum.Enum):
@@ -97,7 +92,7 @@ def start_transcription(
             transcribe.start_transcription_job(**start_request(obj, job_name, settings))
         except ClientError as error:
             reason = _permanent_reason(error)
-            if reason is None and _code(error) == "ConflictException":
+            if reason is None and error_code(error) == "ConflictException":
                 return _confirm_same_object(obj, job_name, transcribe=transcribe)
             if reason is None:
                 raise
@@ -124,21 +119,11 @@ class JobNameCollisionError(RuntimeError):
     """A job of the same name exists for a different object."""
 
 
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 def _permanent_reason(error: ClientError) -> str | None:
     """The failure reason when Transcribe refused for good, None when a retry may succeed."""
-    code = _code(error)
     message = str(error.response.get("Error", {}).get("Message", ""))
-    if code == "BadRequestException":
+    if error_code(error) == "BadRequestException":
         return f"Amazon Transcribe rejected the job: {message}"
-    lowered = message.lower()
-    if (
-        code == "LimitExceededException"
-        and any(word in lowered for word in _PERMANENT_LIMIT_WORDS)
-        and not any(word in lowered for word in _THROTTLING_WORDS)
-    ):
+    if is_media_too_long(error):
         return f"Amazon Transcribe rejected the media: {message}"
     return None

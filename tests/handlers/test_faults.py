@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from tests.handlers.conftest import INPUT_BUCKET, OUTPUT_BUCKET, PREFIX
 from tests.handlers.events import (
@@ -21,6 +21,7 @@ from tests.handlers.events import (
     sqs_batch,
     transcribe_result,
 )
+from transcribe_pipeline.throttling import START_ATTEMPTS
 
 JOB = f"{PREFIX}my-talk-0123456789abcdef"
 KEY = "talks/my talk.mp3"
@@ -101,30 +102,62 @@ def test_the_retry_after_an_s3_failure_writes_every_output(cloud, job_state, con
     ]
 
 
-def test_a_start_whose_reply_was_lost_is_retried_without_a_second_job(
+def test_a_start_whose_reply_was_lost_is_retried_at_once_without_a_second_job(
     cloud, starter, context, monkeypatch
 ):
     # Given Transcribe creates the job but the reply never reaches the function (read timeout)
     event = cloud.upload("talks/slow reply.mp3")
-    original = starter.transcribe.start_transcription_job
+    client = starter.transcribe.client
+    original = client.start_transcription_job
+    calls: list[str] = []
 
     def start_then_time_out(**request: Any) -> Any:
+        calls.append(request["TranscriptionJobName"])
         original(**request)
         raise ReadTimeoutError(endpoint_url="https://transcribe.us-east-1.amazonaws.com")
 
-    monkeypatch.setattr(starter.transcribe, "start_transcription_job", start_then_time_out)
+    monkeypatch.setattr(client, "start_transcription_job", start_then_time_out)
+    monkeypatch.setattr(starter.transcribe, "sleep", lambda seconds: None)
+
+    # When the batch is handled
+    response = starter.handler(sqs_batch(event), context)
+
+    # Then the retry meets the existing job (ConflictException), confirms it reads this object
+    # and succeeds: one job, no failure record, nothing back to the queue
+    assert len(calls) == 2
+    assert response["batchItemFailures"] == []
+    assert list(cloud.job_uris().values()) == [f"s3://{INPUT_BUCKET}/talks/slow reply.mp3"]
+    assert cloud.output_keys("failed/") == []
+
+
+def test_a_start_while_transcribe_is_unreachable_goes_back_to_the_queue_and_succeeds_later(
+    cloud, starter, context, monkeypatch
+):
+    # Given Transcribe cannot be reached for longer than the function's retries last
+    event = cloud.upload("talks/offline.mp3")
+    client = starter.transcribe.client
+    original = client.start_transcription_job
+    attempts: list[str] = []
+
+    def unreachable(**request: Any) -> Any:
+        attempts.append(request["TranscriptionJobName"])
+        raise EndpointConnectionError(endpoint_url="https://transcribe.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(client, "start_transcription_job", unreachable)
+    monkeypatch.setattr(starter.transcribe, "sleep", lambda seconds: None)
     batch = sqs_batch(event)
     # Every record of the batch failed: Powertools fails the whole invocation, SQS redelivers.
     with pytest.raises(BatchProcessingError):
         starter.handler(batch, context)
+    assert len(attempts) == START_ATTEMPTS
 
     # When SQS delivers the message again (the network is fine now)
-    monkeypatch.setattr(starter.transcribe, "start_transcription_job", original)
+    monkeypatch.setattr(client, "start_transcription_job", original)
     second = starter.handler(batch, context)
 
-    # Then the retry succeeds on the existing job (ConflictException path) and no second starts
+    # Then the job starts once and nothing is recorded as failed
     assert second["batchItemFailures"] == []
-    assert list(cloud.job_uris().values()) == [f"s3://{INPUT_BUCKET}/talks/slow reply.mp3"]
+    assert list(cloud.job_uris().values()) == [f"s3://{INPUT_BUCKET}/talks/offline.mp3"]
     assert cloud.output_keys("failed/") == []
 
 

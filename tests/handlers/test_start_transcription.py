@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from tests.handlers.conftest import INPUT_BUCKET, OUTPUT_BUCKET, PREFIX
 from tests.handlers.events import message_ids, object_created, sqs_batch
 from transcribe_pipeline.keys import S3Object, failure_key, job_name_for
+from transcribe_pipeline.throttling import START_ATTEMPTS
 
 SPECIAL_KEYS = {
     "a space": "talks/my talk.mp3",
@@ -24,17 +25,38 @@ def failed_ids(response: dict[str, Any]) -> list[str]:
     return [item["itemIdentifier"] for item in response["batchItemFailures"]]
 
 
-def raising_for(original: Any, key: str, code: str, message: str) -> Any:
-    """start_transcription_job, failing with ``code`` for the object ``key`` only."""
+def raising_for(original: Any, key: str, code: str, message: str, calls: list[str]) -> Any:
+    """start_transcription_job, failing with ``code`` for the object ``key`` only.
+
+    Every call's media key is appended to ``calls``.
+    """
 
     def start_transcription_job(**request: Any) -> Any:
-        if request["Media"]["MediaFileUri"] == f"s3://{INPUT_BUCKET}/{key}":
+        uri = request["Media"]["MediaFileUri"]
+        calls.append(uri.removeprefix(f"s3://{INPUT_BUCKET}/"))
+        if uri == f"s3://{INPUT_BUCKET}/{key}":
             raise ClientError(
                 {"Error": {"Code": code, "Message": message}}, "StartTranscriptionJob"
             )
         return original(**request)
 
     return start_transcription_job
+
+
+def fail_starts_of(
+    starter: Any, monkeypatch: pytest.MonkeyPatch, key: str, code: str, message: str
+) -> tuple[list[str], list[float]]:
+    """Make Transcribe answer ``code`` for ``key``; the keys started and the backoff waits."""
+    calls: list[str] = []
+    waits: list[float] = []
+    client = starter.transcribe.client  # the boto3 client under StartClient's retries
+    monkeypatch.setattr(
+        client,
+        "start_transcription_job",
+        raising_for(client.start_transcription_job, key, code, message, calls),
+    )
+    monkeypatch.setattr(starter.transcribe, "sleep", waits.append)
+    return calls, waits
 
 
 @pytest.mark.parametrize("key", SPECIAL_KEYS.values(), ids=SPECIAL_KEYS.keys())
@@ -198,17 +220,16 @@ def test_a_record_whose_start_may_succeed_later_is_the_only_one_retried(
     # Given a batch of three uploads, where starting the middle one fails transiently
     code, message = error
     events = [cloud.upload(f"batch/{n}.mp3") for n in ("one", "two", "three")]
-    monkeypatch.setattr(
-        starter.transcribe,
-        "start_transcription_job",
-        raising_for(starter.transcribe.start_transcription_job, "batch/two.mp3", code, message),
-    )
+    calls, waits = fail_starts_of(starter, monkeypatch, "batch/two.mp3", code, message)
     batch = sqs_batch(*events)
 
     # When the batch is handled
     response = starter.handler(batch, context)
 
-    # Then only that message goes back to the queue, unrecorded, and the others have jobs
+    # Then it was tried START_ATTEMPTS times with backoff in between, after which only that
+    # message goes back to the queue, unrecorded, and the others have jobs
+    assert calls.count("batch/two.mp3") == START_ATTEMPTS
+    assert len(waits) == START_ATTEMPTS - 1
     assert failed_ids(response) == [message_ids(batch)[1]]
     assert sorted(cloud.job_uris().values()) == [
         f"s3://{INPUT_BUCKET}/batch/one.mp3",
@@ -240,22 +261,20 @@ def test_media_too_long_for_transcribe_gets_a_failure_record_and_is_not_retried(
 ):
     # Given Transcribe refuses the media as too long (LimitExceededException, permanent kind)
     event = cloud.upload("talks/marathon.mp3")
-    monkeypatch.setattr(
-        starter.transcribe,
-        "start_transcription_job",
-        raising_for(
-            starter.transcribe.start_transcription_job,
-            "talks/marathon.mp3",
-            "LimitExceededException",
-            "Your input file is too long. Use a smaller file and try your request again.",
-        ),
+    calls, waits = fail_starts_of(
+        starter,
+        monkeypatch,
+        "talks/marathon.mp3",
+        "LimitExceededException",
+        "Your input file is too long. Use a smaller file and try your request again.",
     )
     batch = sqs_batch(event)
 
     # When the batch is handled
     response = starter.handler(batch, context)
 
-    # Then it is recorded as failed, not retried
+    # Then it is recorded as failed after one call: not retried, in the function or by SQS
+    assert (calls, waits) == (["talks/marathon.mp3"], [])
     assert response["batchItemFailures"] == []
     record = cloud.read_output_json("failed/talks/marathon.mp3.json")
     assert "too long" in record["reason"]

@@ -42,6 +42,8 @@ def test_cdk_json_context_matches_the_documented_defaults():
         ("retain_data", "yes", "true or false"),
         ("notification_email", "not-an-address", "an e-mail address"),
         ("starter_concurrency", "1", "an integer 2-1000"),
+        ("start_jobs_per_second", "0", "an integer 1-1000"),
+        ("start_jobs_per_second", "fast", "an integer"),
         ("log_retention_days", "42", "one of 1, 3, 5"),
         ("sweep_interval_minutes", "0", "an integer 1-1440"),
     ],

@@ -105,6 +105,22 @@ def test_starter_concurrency_sets_the_event_source_mapping_cap(synth_with):
     )
 
 
+def test_each_concurrent_batch_gets_an_equal_share_of_the_start_quota(template, synth_with):
+    # The default quota (25 per second) over the default 5 concurrent batches; then overridden
+    def start_rate(template: Template) -> str:
+        (function,) = [
+            resource
+            for resource in resources_of(template, "AWS::Lambda::Function").values()
+            if resource["Properties"].get("Handler") == "start_transcription.handler"
+        ]
+        return str(function["Properties"]["Environment"]["Variables"]["START_RATE_PER_SECOND"])
+
+    assert start_rate(template) == "5"
+    assert start_rate(synth_with({"start_jobs_per_second": "10", "starter_concurrency": "4"})) == (
+        "2.5"
+    )
+
+
 def test_transcribe_assumes_a_data_access_role_that_reads_input_and_writes_output(
     template: Template,
 ):

@@ -34,6 +34,7 @@ from localcloud.transcribe_service import (
 )
 from localcloud.wer import wer
 from tests.localcloud.support import wait_for
+from transcribe_pipeline.throttling import is_media_too_long
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 TEXTS = {c["name"]: c["text"] for c in json.loads((SAMPLES / "texts.json").read_text())["clips"]}
@@ -732,6 +733,26 @@ def test_without_deferred_execution_the_concurrent_job_quota_applies(
 
     assert deferred["TranscriptionJob"]["TranscriptionJobStatus"] == "QUEUED"
     assert deferred["TranscriptionJob"]["JobExecutionSettings"] == DEFERRED["JobExecutionSettings"]
+
+
+def test_starts_beyond_the_rate_quota_raise_limit_exceeded_with_the_generic_text(
+    cloud: Cloud, paused_region: str
+) -> None:
+    # A quota of 2 per second: a burst of 2, then one more token every 0.5 s.
+    paused = TranscribeService(TranscribeOptions(start_calls_per_second=2))
+    for n in range(2):
+        paused.start_job(ACCOUNT, PAUSED_REGION, _params(cloud, f"rate-{n}", **DEFERRED))
+
+    with pytest.raises(LimitExceededError) as refused:
+        paused.start_job(ACCOUNT, PAUSED_REGION, _params(cloud, "rate-2", **DEFERRED))
+    # The pipeline tells this throttling apart from "file too long" by the text.
+    assert "too many requests" in refused.value.message
+    answer = {"Error": {"Code": refused.value.error_type, "Message": refused.value.message}}
+    assert not is_media_too_long(ClientError(answer, "StartTranscriptionJob"))
+
+    time.sleep(0.6)
+    started = paused.start_job(ACCOUNT, PAUSED_REGION, _params(cloud, "rate-2", **DEFERRED))
+    assert started["TranscriptionJob"]["TranscriptionJobStatus"] == "QUEUED"
 
 
 def test_media_deleted_before_processing_fails_the_job(cloud: Cloud, paused_region: str) -> None:

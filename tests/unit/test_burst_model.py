@@ -29,8 +29,13 @@ def test_dropped_completion_events_are_harvested_by_the_sweeper_once(burst):
     assert burst.harvested_by_both == 0
 
 
-def test_without_client_retries_every_throttle_goes_back_to_the_queue_and_nothing_is_lost():
-    result = simulate(Scenario(uploads=500, seed=3, max_attempts=1))
+def test_paced_starts_stay_under_the_quota(burst):
+    assert burst.throttled_calls == 0
+    assert burst.requeued_items == 0
+
+
+def test_without_pacing_or_retries_every_throttle_goes_back_to_the_queue_and_nothing_is_lost():
+    result = simulate(Scenario(uploads=500, seed=3, max_attempts=1, pacing=False))
     assert result.throttled_calls > 0
     assert result.requeued_items == result.throttled_calls
     assert (result.lost, result.duplicate_jobs) == (0, 0)

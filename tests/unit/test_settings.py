@@ -113,3 +113,14 @@ def test_the_output_encryption_key_is_read_when_set():
 def test_an_output_encryption_key_that_is_not_a_kms_key_arn_is_named_in_the_error(value):
     with pytest.raises(SettingsError, match="OUTPUT_ENCRYPTION_KMS_KEY_ID"):
         Settings.from_env(env(OUTPUT_ENCRYPTION_KMS_KEY_ID=value))
+
+
+def test_the_start_rate_is_read_as_calls_per_second_and_absent_means_unpaced():
+    assert Settings.from_env(VALID).start_rate_per_second is None
+    assert Settings.from_env(env(START_RATE_PER_SECOND="2.5")).start_rate_per_second == 2.5
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "fast", "nan", "inf"])
+def test_a_start_rate_that_is_not_a_positive_number_is_named_in_the_error(value):
+    with pytest.raises(SettingsError, match="START_RATE_PER_SECOND"):
+        Settings.from_env(env(START_RATE_PER_SECOND=value))
