@@ -9,10 +9,11 @@ The model (everything in memory, no real sleeps; time is a simulated clock in se
   seconds (an archive dropped at once). Each "Object Created" event is sent to the start
   queue, and ``duplicate_rate`` of them twice (S3 and EventBridge deliver at least once).
 - **Start queue (SQS)**: batches of up to 10, visibility timeout 360 s, redrive to the DLQ on
-  the receive after the 5th (``maxReceiveCount`` 5), at most 5 concurrent batches (the event
+  the receive after the 10th (``maxReceiveCount`` 10), at most 5 concurrent batches (the event
   source mapping's maximum concurrency). A message whose record fails (partial batch
   response) or whose invocation times out (60 s, the function timeout) becomes visible again
-  when its visibility timeout ends, as on AWS.
+  when its visibility timeout ends, as on AWS; one whose start was still throttled gets the
+  shorter timeout the function sets (``throttling.requeue_delay_seconds``).
 - **Start function**: each record goes through the real
   ``transcribe_pipeline.starter.start_transcription``; each API call takes ``call_latency``.
   Its client (``throttling.StartClient``) is modelled on the simulated clock with its real
@@ -64,7 +65,13 @@ from transcribe_pipeline.keys import S3Object, failure_key, transcript_key
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.starter import start_transcription
 from transcribe_pipeline.sweeper import sweep
-from transcribe_pipeline.throttling import START_ATTEMPTS, Pacer, backoff_seconds, is_retryable
+from transcribe_pipeline.throttling import (
+    START_ATTEMPTS,
+    Pacer,
+    backoff_seconds,
+    is_retryable,
+    requeue_delay_seconds,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "burst.json"
 # The exit status of a run that finished but missed a goal (1 is Python's for a crash).
@@ -75,7 +82,7 @@ MAX_RUNNING = 250
 MAX_QUEUED = 10_000
 BATCH_SIZE = 10
 VISIBILITY_TIMEOUT = 360.0  # stacks/job_starter.py
-MAX_RECEIVES = 5
+MAX_RECEIVES = 10  # stacks/job_starter.py
 FUNCTION_TIMEOUT = 60.0
 MAX_CONCURRENT_BATCHES = 5  # config.starter_concurrency default
 THROTTLING_CODES = {"LimitExceededException", "ThrottlingException"}
@@ -103,6 +110,11 @@ class Scenario:
     seed: int = 7
     max_attempts: int = START_ATTEMPTS
     pacing: bool = True
+    # The stack's start_jobs_per_second (each of the 5 concurrent batches paces at a fifth).
+    start_jobs_per_second: float = START_TPS
+    # StartTranscriptionJob calls per second other applications in the account make: they use
+    # the same quota, leaving START_TPS - other_tps for the pipeline.
+    other_tps: float = 0.0
     upload_window: float = 10.0
     call_latency: float = 0.12
     job_median: float = 180.0
@@ -220,7 +232,8 @@ class FakeTranscribe:
 
     def _take_token(self) -> bool:
         now = self.clock.now
-        self.tokens = min(START_TPS, self.tokens + (now - self.refilled_at) * START_TPS)
+        refill = START_TPS - self.scenario.other_tps
+        self.tokens = min(START_TPS, self.tokens + (now - self.refilled_at) * refill)
         self.refilled_at = now
         if self.tokens < 1:
             return False
@@ -393,7 +406,7 @@ class Simulation:
     def _environment(self) -> Pacer:
         """An execution environment's Pacer, at the stack's START_RATE_PER_SECOND: the 25 TPS
         quota shared by the event source mapping's 5 concurrent batches."""
-        rate = START_TPS / MAX_CONCURRENT_BATCHES if self.s.pacing else None
+        rate = self.s.start_jobs_per_second / MAX_CONCURRENT_BATCHES if self.s.pacing else None
 
         def sleep(seconds: float) -> None:
             raise _Backoff(max(seconds, 1e-6), attempt=False)
@@ -476,8 +489,11 @@ class Simulation:
                     else:  # held back by the Pacer
                         yield backoff.delay
                     continue
-                except Exception:  # noqa: BLE001 - the batch processor reports any error
+                except Exception as error:  # noqa: BLE001 - the batch processor reports any error
                     failed.append(message)
+                    if is_retryable(error):  # start_transcription.come_back_sooner
+                        delay = requeue_delay_seconds(message.receives, self.rng.random)
+                        message.visible_at = self.clock.now + delay
                 else:
                     if outcome.outcome.value == "already-started":
                         self.result.already_started += 1
@@ -586,7 +602,8 @@ class Simulation:
                 r.lost_keys.append(obj.key)
         r.rejected_at_start = len(self.api.too_long)
         r.time_to_start_s = round(self.api.last_created, 1)
-        r.floor_s = round((r.jobs_started + r.rejected_at_start) / START_TPS, 1)
+        available = START_TPS - self.s.other_tps
+        r.floor_s = round((r.jobs_started + r.rejected_at_start) / available, 1)
         r.ratio = round(r.time_to_start_s / r.floor_s, 3) if r.floor_s else 0.0
         r.time_to_drain_s = round(self.last_finish, 1)
         r.wall_s = round(wall, 2)
@@ -602,7 +619,8 @@ def _table(scenario: Scenario, result: BurstResult) -> Any:
     from rich.table import Table
 
     table = Table(title=f"Burst of {scenario.uploads:,} uploads (seed {scenario.seed}, "
-                        f"{'paced' if scenario.pacing else 'unpaced'} starts, "
+                        f"{'paced' if scenario.pacing else 'unpaced'} starts at "
+                        f"{scenario.start_jobs_per_second:g}/s, others {scenario.other_tps:g}/s, "
                         f"max_attempts {scenario.max_attempts})")  # fmt: skip
     table.add_column("measure")
     table.add_column("value", justify="right")
@@ -624,6 +642,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-pacing", action="store_true", help="leave out the start function's Pacer"
     )
+    parser.add_argument("--start-jobs-per-second", type=float, default=START_TPS,
+                        help="the stack's start_jobs_per_second setting")  # fmt: skip
+    parser.add_argument("--other-tps", type=float, default=0.0,
+                        help="starts per second other applications make (same quota)")  # fmt: skip
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     scenario = Scenario(
@@ -631,6 +653,8 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         max_attempts=args.max_attempts,
         pacing=not args.no_pacing,
+        start_jobs_per_second=args.start_jobs_per_second,
+        other_tps=args.other_tps,
     )
     result = simulate(scenario)
     from rich.console import Console

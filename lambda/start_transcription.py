@@ -15,18 +15,26 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventBridgeNotificationEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
 from transcribe_pipeline.clients import client, single_attempt_client
 from transcribe_pipeline.keys import S3Object
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.starter import ForeignBucketError, Outcome, start_transcription
-from transcribe_pipeline.throttling import Pacer, StartClient
+from transcribe_pipeline.throttling import (
+    CALL_ERRORS,
+    Pacer,
+    StartClient,
+    is_retryable,
+    requeue_delay_seconds,
+)
 
 logger = Logger()
 settings = Settings.from_env()
 # Module level, so the Pacer's share of the start quota spans this environment's batches.
 transcribe = StartClient(single_attempt_client("transcribe"), Pacer(settings.start_rate_per_second))
 s3 = client("s3")
+sqs = client("sqs")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -54,6 +62,10 @@ def record_handler(record: SQSRecord) -> None:
         # The rule only routes this bucket's events: anything else is not ours to touch.
         logger.exception("Ignoring an event for another bucket")
         return
+    except CALL_ERRORS as error:
+        if is_retryable(error):
+            come_back_sooner(record)
+        raise
     finally:
         logger.remove_keys(["source_key", "source_bucket"])
     if result.outcome is Outcome.REJECTED:
@@ -64,6 +76,29 @@ def record_handler(record: SQSRecord) -> None:
         logger.info(
             f"Transcription job {result.outcome.value}", extra={"job_name": result.job_name}
         )
+
+
+def come_back_sooner(record: SQSRecord) -> None:
+    """Shorten the visibility timeout of a message whose start is still throttled.
+
+    The queue's 6-minute timeout suits a crashed batch; a throttled start may succeed in
+    seconds, and waiting 6 minutes is what kept a burst far from Transcribe's rate.
+    """
+    if settings.start_queue_url is None:
+        return
+    receives = int(record.attributes.approximate_receive_count or 1)
+    delay = requeue_delay_seconds(receives)
+    try:
+        sqs.change_message_visibility(
+            QueueUrl=settings.start_queue_url,
+            ReceiptHandle=record.receipt_handle,
+            VisibilityTimeout=delay,
+        )
+    except ClientError:
+        # The message still comes back, after the queue's own visibility timeout.
+        logger.exception("Could not shorten the visibility timeout")
+        return
+    logger.warning("Start still throttled", extra={"retry_in_s": delay, "receives": receives})
 
 
 @logger.inject_lambda_context

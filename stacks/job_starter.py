@@ -20,7 +20,9 @@ from stacks.permissions import allow, objects, use_key
 FUNCTION_TIMEOUT = Duration.seconds(60)
 # AWS asks for a visibility timeout of at least 6x the function timeout for SQS sources.
 VISIBILITY_TIMEOUT = Duration.seconds(6 * 60)
-MAX_RECEIVES = 5
+# Throttled starts come back sooner (30 s, doubling, at most 5 min: throttling.py), so 10
+# receives give a throttled upload ~40 min before the DLQ; a failing one gets ~1 hour.
+MAX_RECEIVES = 10
 TRANSCRIBE = "transcribe.amazonaws.com"
 EVENTS_TARGET_QUEUE_SAME_ACCOUNT = "@aws-cdk/aws-events:eventsTargetQueueSameAccount"
 
@@ -119,6 +121,7 @@ class JobStarter(Construct):
                 "OUTPUT_ENCRYPTION_KMS_KEY_ID": encryption_key.key_arn if encryption_key else "",
                 # Each concurrent batch's equal share of the start quota (throttling.Pacer).
                 "START_RATE_PER_SECOND": start_rate(start_jobs_per_second, concurrency),
+                "START_QUEUE_URL": self.queue.queue_url,
             },
             timeout=FUNCTION_TIMEOUT,
             log_retention=log_retention,

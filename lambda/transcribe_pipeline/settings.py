@@ -32,6 +32,8 @@ class Settings:
     # This execution environment's share of the StartTranscriptionJob quota (calls per second);
     # None: no pacing.
     start_rate_per_second: float | None = None
+    # The start queue, where a throttled start's message is made visible again sooner.
+    start_queue_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -91,4 +93,5 @@ class Settings:
             topic_arn=optional("TOPIC_ARN"),
             output_encryption_kms_key_id=output_key_id,
             start_rate_per_second=rate,
+            start_queue_url=optional("START_QUEUE_URL"),
         )

@@ -14,6 +14,10 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 # 60 s timeout for a batch of 10; a call still failing after them goes back to the queue.
 START_ATTEMPTS = 4
 BACKOFF_CAP_SECONDS = 20.0  # botocore's cap
+# A start still throttled after its attempts returns to the queue sooner than the visibility
+# timeout (6 min) would bring it back: 30 s, doubling with each receive, at most 5 min.
+REQUEUE_BASE_SECONDS = 30
+REQUEUE_CAP_SECONDS = 300
 THROTTLING_CODES = frozenset(
     {"ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
 )
@@ -23,6 +27,10 @@ TRANSIENT_CODES = frozenset({"InternalFailureException", "ServiceUnavailableExce
 # the message also speaks of too many requests or jobs, as the API's generic text does.
 _PERMANENT_LIMIT_WORDS = ("duration", "too long", "length of", "exceeds the maximum")
 _THROTTLING_WORDS = ("too many",)
+
+
+# What a botocore call raises when AWS answered with an error or could not be reached.
+CALL_ERRORS = (ClientError, BotocoreConnectionError, HTTPClientError)
 
 
 def error_code(error: ClientError) -> str:
@@ -56,6 +64,12 @@ def is_retryable(error: Exception) -> bool:
 def backoff_seconds(attempt: int, rng: Callable[[], float] = random.random) -> float:
     """The wait after failed attempt ``attempt`` (1-based): botocore's full-jitter backoff."""
     return rng() * min(BACKOFF_CAP_SECONDS, 2.0 ** (attempt - 1))
+
+
+def requeue_delay_seconds(receive_count: int, rng: Callable[[], float] = random.random) -> int:
+    """The visibility timeout for a message whose start is still throttled (half-jittered)."""
+    full = min(REQUEUE_CAP_SECONDS, REQUEUE_BASE_SECONDS * 2 ** (max(receive_count, 1) - 1))
+    return int(full * (0.5 + rng() / 2))
 
 
 class Pacer:
@@ -130,7 +144,7 @@ class StartClient:
                 self.pacer.wait()
             try:
                 return operation(**request)
-            except (ClientError, BotocoreConnectionError, HTTPClientError) as error:
+            except CALL_ERRORS as error:
                 if attempt >= self.attempts or not is_retryable(error):
                     raise
             self.sleep(backoff_seconds(attempt, self.rng))

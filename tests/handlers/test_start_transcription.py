@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
 
-from tests.handlers.conftest import INPUT_BUCKET, OUTPUT_BUCKET, PREFIX
+from tests.handlers.conftest import INPUT_BUCKET, OUTPUT_BUCKET, PREFIX, REGION
 from tests.handlers.events import message_ids, object_created, sqs_batch
 from transcribe_pipeline.keys import S3Object, failure_key, job_name_for
 from transcribe_pipeline.throttling import START_ATTEMPTS
@@ -309,3 +312,63 @@ def test_the_started_job_writes_to_the_output_bucket_with_subtitles(cloud, start
     assert job["Transcript"]["TranscriptFileUri"].endswith(f"/{OUTPUT_BUCKET}/{name}.json")
     assert job["Subtitles"]["Formats"] == ["srt", "vtt"]
     assert job["Subtitles"]["OutputStartIndex"] == 1
+
+
+def test_a_start_still_throttled_after_its_attempts_comes_back_sooner(
+    cloud, load_handler, context, monkeypatch
+):
+    # Given the start queue holds an upload's event, received once (as the mapping does)
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="start", Attributes={"VisibilityTimeout": "360"})[
+        "QueueUrl"
+    ]
+    event = cloud.upload("talks/busy.mp3")
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
+    (message,) = sqs.receive_message(QueueUrl=queue_url, AttributeNames=["All"])["Messages"]
+    batch = sqs_batch(event)
+    batch["Records"][0].update(messageId=message["MessageId"],
+                               receiptHandle=message["ReceiptHandle"])  # fmt: skip
+    batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "1"
+    # and Transcribe throttles every attempt
+    starter = load_handler("start_transcription", START_QUEUE_URL=queue_url)
+    fail_starts_of(starter, monkeypatch, "talks/busy.mp3", "ThrottlingException", "Rate exceeded")
+    receives_seen: list[int] = []
+
+    def no_delay(receives: int) -> int:
+        receives_seen.append(receives)
+        return 0  # the real delay is 15-30 s for a first receive (tests/unit/test_throttling.py)
+
+    monkeypatch.setattr(starter, "requeue_delay_seconds", no_delay)
+
+    # When the batch is handled (its only record fails, so the whole invocation fails)
+    with pytest.raises(BatchProcessingError):
+        starter.handler(batch, context)
+
+    # Then SQS makes the message visible again at the delay the function chose, not after the
+    # queue's 6-minute visibility timeout
+    assert receives_seen == [1]
+    (again,) = sqs.receive_message(QueueUrl=queue_url, AttributeNames=["All"])["Messages"]
+    assert again["MessageId"] == message["MessageId"]
+    assert again["Attributes"]["ApproximateReceiveCount"] == "2"
+
+
+def test_a_record_that_fails_for_another_reason_keeps_the_queues_visibility_timeout(
+    cloud, load_handler, context, monkeypatch
+):
+    # Given an upload whose failure record cannot be written (S3 refuses: not a throttled start)
+    starter = load_handler("start_transcription", START_QUEUE_URL="https://sqs.invalid/start")
+    batch = sqs_batch(cloud.upload("talks/empty.mp3", body=b""))
+    changes: list[dict[str, Any]] = []
+    monkeypatch.setattr(starter.sqs, "change_message_visibility", lambda **kw: changes.append(kw))
+
+    def refuse(**request: Any) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, "PutObject")
+
+    monkeypatch.setattr(starter.s3, "put_object", refuse)
+
+    # When the batch is handled (its only record fails, so the whole invocation fails)
+    with pytest.raises(BatchProcessingError, match="AccessDenied"):
+        starter.handler(batch, context)
+
+    # Then the message goes back to the queue with the visibility timeout left alone
+    assert changes == []

@@ -55,7 +55,7 @@ def test_the_start_queue_is_encrypted_and_redrives_to_its_dead_letter_queue(temp
                         "Arn",
                     ]
                 },
-                "maxReceiveCount": 5,
+                "maxReceiveCount": 10,
             },
         },
     )
@@ -119,6 +119,32 @@ def test_each_concurrent_batch_gets_an_equal_share_of_the_start_quota(template, 
     assert start_rate(synth_with({"start_jobs_per_second": "10", "starter_concurrency": "4"})) == (
         "2.5"
     )
+
+
+def test_the_start_function_may_shorten_the_visibility_of_its_own_queues_messages(template):
+    # come_back_sooner: START_QUEUE_URL names the start queue, and the event source mapping's
+    # grant (ChangeMessageVisibility among the consume actions) covers that queue only
+    (function,) = [
+        resource
+        for resource in resources_of(template, "AWS::Lambda::Function").values()
+        if resource["Properties"].get("Handler") == "start_transcription.handler"
+    ]
+    queue_url = function["Properties"]["Environment"]["Variables"]["START_QUEUE_URL"]
+    (queue_id,) = [
+        name
+        for name, resource in resources_of(template, "AWS::SQS::Queue").items()
+        if resource["Properties"].get("VisibilityTimeout") == 360
+    ]
+    assert queue_url == {"Ref": queue_id}
+    statements = [
+        statement
+        for policy in resources_of(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "sqs:ChangeMessageVisibility" in statement["Action"]
+    ]
+    assert [statement["Resource"] for statement in statements] == [
+        {"Fn::GetAtt": [queue_id, "Arn"]}
+    ]
 
 
 def test_transcribe_assumes_a_data_access_role_that_reads_input_and_writes_output(

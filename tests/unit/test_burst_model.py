@@ -39,3 +39,11 @@ def test_without_pacing_or_retries_every_throttle_goes_back_to_the_queue_and_not
     assert result.throttled_calls > 0
     assert result.requeued_items == result.throttled_calls
     assert (result.lost, result.duplicate_jobs) == (0, 0)
+
+
+def test_a_quota_shared_with_other_applications_throttles_but_loses_nothing():
+    # Others use 10 of the 25 starts per second while the pipeline paces at the full 25
+    result = simulate(Scenario(uploads=500, seed=5, other_tps=10))
+    assert result.throttled_calls > 0
+    assert result.requeued_items > 0  # still throttled after 4 attempts: back to the queue
+    assert (result.lost, result.duplicate_jobs, result.dead_lettered) == (0, 0, 0)

@@ -14,6 +14,7 @@ from transcribe_pipeline.throttling import (
     StartClient,
     backoff_seconds,
     is_retryable,
+    requeue_delay_seconds,
 )
 
 URL = "https://transcribe.us-east-1.amazonaws.com"
@@ -216,3 +217,12 @@ def test_every_start_attempt_takes_its_turn_in_the_pacer_but_gets_do_not():
     # retry; the gets wait for nothing
     assert clock.slept == [0.5, 0.5]
     assert (transcribe.starts, transcribe.gets) == (3, 2)
+
+
+def test_a_throttled_message_comes_back_after_30_s_doubling_per_receive_up_to_5_min():
+    full = [requeue_delay_seconds(n, rng=lambda: 1.0) for n in (1, 2, 3, 4, 5, 6, 10)]
+    least = [requeue_delay_seconds(n, rng=lambda: 0.0) for n in (1, 2, 3, 4, 5, 6, 10)]
+
+    assert full == [30, 60, 120, 240, 300, 300, 300]
+    assert least == [15, 30, 60, 120, 150, 150, 150]
+    assert requeue_delay_seconds(0, rng=lambda: 1.0) == 30  # a missing count reads as the first
