@@ -24,11 +24,11 @@ class SweepReport:
     stuck: list[str] = field(default_factory=list)
 
 
-def finished_jobs(
-    transcribe: Any, prefix: str, *, since: datetime, sleep: Callable[[float], None] = time.sleep
+def jobs_with_status(
+    transcribe: Any, prefix: str, statuses: tuple[str, ...], *, sleep: Callable[[float], None]
 ) -> Iterator[dict[str, Any]]:
-    """Summaries of this pipeline's COMPLETED/FAILED jobs that finished after ``since``."""
-    for status in ("COMPLETED", "FAILED"):
+    """Summaries of this pipeline's jobs in ``statuses``, every page (newest first, per status)."""
+    for status in statuses:
         token: str | None = None
         while True:
             kwargs: dict[str, Any] = {"Status": status, "JobNameContains": prefix,
@@ -37,15 +37,22 @@ def finished_jobs(
                 kwargs["NextToken"] = token
             page = transcribe.list_transcription_jobs(**kwargs)
             for summary in page.get("TranscriptionJobSummaries", []):
-                finished = summary.get("CompletionTime")
-                if summary["TranscriptionJobName"].startswith(prefix) and (
-                    finished is None or finished >= since
-                ):
+                if summary["TranscriptionJobName"].startswith(prefix):
                     yield summary
             token = page.get("NextToken")
             if not token:
                 break
             sleep(_LIST_INTERVAL_SECONDS)
+
+
+def finished_jobs(
+    transcribe: Any, prefix: str, *, since: datetime, sleep: Callable[[float], None] = time.sleep
+) -> Iterator[dict[str, Any]]:
+    """Summaries of this pipeline's COMPLETED/FAILED jobs that finished after ``since``."""
+    for summary in jobs_with_status(transcribe, prefix, ("COMPLETED", "FAILED"), sleep=sleep):
+        finished = summary.get("CompletionTime")
+        if finished is None or finished >= since:
+            yield summary
 
 
 def sweep(
@@ -79,14 +86,13 @@ def sweep(
         if not is_harvested(s3, settings.output_bucket, name, source.key):
             harvest_job(name)
             report.harvested.append(name)
-    for status in ("QUEUED", "IN_PROGRESS"):
-        page = transcribe.list_transcription_jobs(
-            Status=status, JobNameContains=settings.job_name_prefix, MaxResults=100
-        )
-        for summary in page.get("TranscriptionJobSummaries", []):
-            created = summary.get("CreationTime")
-            if created is not None and now - created > stuck_after:
-                report.stuck.append(summary["TranscriptionJobName"])
+    # Every page: the list is newest first, and the oldest jobs are the ones that get stuck.
+    for summary in jobs_with_status(
+        transcribe, settings.job_name_prefix, ("QUEUED", "IN_PROGRESS"), sleep=sleep
+    ):
+        created = summary.get("CreationTime")
+        if created is not None and now - created > stuck_after:
+            report.stuck.append(summary["TranscriptionJobName"])
     return report
 
 
