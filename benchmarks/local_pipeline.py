@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import platform
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
-from localcloud.deployment import ROOT, LocalEndpoint, deploy, destroy, wait_for_outcome
+from localcloud.deployment import (
+    ROOT,
+    DeploymentError,
+    LocalEndpoint,
+    deploy,
+    destroy,
+    wait_for_outcome,
+)
+from localcloud.server import free_port
 from localcloud.wer import wer as word_error_rate
 
 RESULTS = Path(__file__).resolve().parent / "results" / "local_pipeline.json"
 SAMPLES = ROOT / "samples"
+LOG = logging.getLogger(__name__)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,44 +46,81 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run(
-    *, runs: int, extra: Callable[[LocalEndpoint, dict[str, str]], dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """Local cloud up on a free port, deploy, measure (plus ``extra``), destroy, down."""
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        port = int(sock.getsockname()[1])
+@dataclass
+class Deployment:
+    """The app deployed on a local cloud: where it listens, its stack outputs, its timings."""
+
+    endpoint: LocalEndpoint
+    outputs: dict[str, str]
+    deploy_seconds: float
+    destroy_seconds: float | None = None
+
+
+@contextmanager
+def deployed_app() -> Iterator[Deployment]:
+    """Local cloud up on a free port, the app deployed with the CDK CLI; both undone afterwards.
+
+    The stack is destroyed and the local cloud stopped also when deploying or the body fails
+    (a failed destroy is then logged, and the body's error is the one raised).
+    """
+    port = free_port()
     endpoint = LocalEndpoint(port)
     python = sys.executable
     subprocess.run([python, "-m", "localcloud", "up", "--port", str(port)], cwd=ROOT, check=True)
     try:
-        return _measure(endpoint, runs=runs, extra=extra)
+        # Our own cdk.out: other CDK CLIs (tests, a developer's synth) may be using ./cdk.out.
+        with tempfile.TemporaryDirectory(prefix="bench-cdk-out-") as out:
+            output_dir = Path(out)
+            try:
+                started = time.monotonic()
+                outputs = deploy(endpoint, output_dir=output_dir)
+                app = Deployment(endpoint, outputs, round(time.monotonic() - started, 1))
+                yield app
+            except BaseException:
+                _destroy_after_failure(endpoint, output_dir)
+                raise
+            started = time.monotonic()
+            destroy(endpoint, output_dir=output_dir)
+            app.destroy_seconds = round(time.monotonic() - started, 1)
     finally:
         subprocess.run([python, "-m", "localcloud", "down", "--port", str(port)], cwd=ROOT,
                        check=False)  # fmt: skip
 
 
+def _destroy_after_failure(endpoint: LocalEndpoint, output_dir: Path) -> None:
+    """Destroy what a failed run left; its own failure is logged, not raised over the first."""
+    try:
+        destroy(endpoint, output_dir=output_dir)
+    except (DeploymentError, subprocess.TimeoutExpired, BotoCoreError, ClientError) as exc:
+        LOG.error("destroying the stack after a failure failed too: %s", exc)
+
+
+def run(
+    *, runs: int, extra: Callable[[LocalEndpoint, dict[str, str]], dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Local cloud up on a free port, deploy, measure (plus ``extra``), destroy, down."""
+    with deployed_app() as app:
+        clips = _measure(app.endpoint, app.outputs, runs=runs)
+        extra_results = extra(app.endpoint, app.outputs) if extra else {}
+    return {
+        "machine": {
+            "python": platform.python_version(),
+            "cpu_count": __import__("os").cpu_count(),
+            "platform": platform.platform(),
+        },
+        "runs_per_clip": runs,
+        "deploy_seconds": app.deploy_seconds,
+        "destroy_seconds": app.destroy_seconds,
+        "clips": clips,
+        "goals": {"deploy_seconds": 20, "latency_10s_clip_seconds": 10, "wer": 0.15},
+        **extra_results,
+    }
+
+
 def _measure(
-    endpoint: LocalEndpoint,
-    *,
-    runs: int,
-    extra: Callable[[LocalEndpoint, dict[str, str]], dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    # Our own cdk.out: other CDK CLIs (tests, a developer's synth) may be using ./cdk.out.
-    with tempfile.TemporaryDirectory(prefix="bench-cdk-out-") as out:
-        return _measure_in(endpoint, runs=runs, extra=extra, output_dir=Path(out))
-
-
-def _measure_in(
-    endpoint: LocalEndpoint,
-    *,
-    runs: int,
-    extra: Callable[[LocalEndpoint, dict[str, str]], dict[str, Any]] | None,
-    output_dir: Path,
-) -> dict[str, Any]:
-    started = time.monotonic()
-    outputs = deploy(endpoint, output_dir=output_dir)
-    deploy_seconds = time.monotonic() - started
+    endpoint: LocalEndpoint, outputs: dict[str, str], *, runs: int
+) -> list[dict[str, Any]]:
+    """Upload every shipped clip ``runs`` times; latency to its transcript and its WER."""
     s3 = endpoint.client("s3")
     clips = json.loads((SAMPLES / "texts.json").read_text())["clips"]
     rows = []
@@ -95,23 +144,7 @@ def _measure_in(
                     "wer": round(statistics.median(wers), 3),
                 }
             )
-    extra_results = extra(endpoint, outputs) if extra else {}
-    started = time.monotonic()
-    destroy(endpoint, output_dir=output_dir)
-    destroy_seconds = time.monotonic() - started
-    return {
-        "machine": {
-            "python": platform.python_version(),
-            "cpu_count": __import__("os").cpu_count(),
-            "platform": platform.platform(),
-        },
-        "runs_per_clip": runs,
-        "deploy_seconds": round(deploy_seconds, 1),
-        "destroy_seconds": round(destroy_seconds, 1),
-        "clips": rows,
-        "goals": {"deploy_seconds": 20, "latency_10s_clip_seconds": 10, "wer": 0.15},
-        **extra_results,
-    }
+    return rows
 
 
 def _report(results: dict[str, Any]) -> None:

@@ -138,6 +138,7 @@ def _rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         figures = ", ".join(f"{k} {v}" for k, v in burst.items()
                             if isinstance(v, int | float | str))  # fmt: skip
         rows.append(("burst simulation (benchmarks/results/burst.json)", figures[:400], "", ""))
+    rows += _local_burst_rows(summary.get("local_burst"))
     cost = summary.get("cost", {})
     if err := _err(cost):
         rows.append(("cost model", f"failed: {err}", "", ""))
@@ -151,6 +152,29 @@ def _rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"{r['pipeline_share_of_transcribe_pct']:.3f} %",
             ))  # fmt: skip
     return rows
+
+
+def _local_burst_rows(burst: Any) -> list[tuple[str, str, str, str]]:
+    """The row of benchmarks/local_burst.py: real uploads with faults, on the local cloud."""
+    if not burst:
+        return []
+    if err := _err(burst):
+        return [("local cloud burst (benchmarks/local_burst.py)", f"failed: {err}", "", "")]
+    r, s, phases = burst["result"], burst["scenario"], burst["detail"]["phases_s"]
+    verdict = "goals met" if burst["ok"] else "**goal missed**: " + "; ".join(burst["reasons"])
+    floor = phases.get("burst_start_floor_s")
+    return [(
+        f"local cloud burst: {r['uploads']} real uploads of a {s['clip_seconds']} s clip, "
+        f"{r['duplicate_events_delivered']} duplicate upload events delivered, "
+        f"{r['events_dropped']} completion events dropped (benchmarks/local_burst.py)",
+        f"lost {r['lost']}, duplicate jobs {r['duplicate_jobs']}, dead-lettered "
+        f"{r['dead_lettered']}, harvested by the sweeper {r['harvested_by_sweeper']}; "
+        f"jobs started {phases.get('burst_to_last_job_created_s')} s after the burst's first "
+        f"upload, all outputs {r['time_to_all_outputs_s']} s after the first upload "
+        f"(sweeper grace included); WER {r['wer_mean']}; {verdict[:300]}",
+        f"{floor} s quota floor (the burst's jobs at 25 starts/s)" if floor else "",
+        f"{phases['burst_to_last_job_created_s'] / floor:.2f}×" if floor else "",
+    )]  # fmt: skip
 
 
 def markdown(summary: dict[str, Any]) -> str:
@@ -208,7 +232,9 @@ def markdown(summary: dict[str, Any]) -> str:
         "port and is destroyed afterwards. Clips of 1 s, 10 s, 60 s and 10 min are built at run",
         "time from `samples/hello-pipeline.wav`. Results: `benchmarks/results/summary.json`;",
         "this file is rewritten. The burst row is read from `benchmarks/results/burst.json`",
-        "when `benchmarks/burst.py` exists.",
+        "when `benchmarks/burst.py` exists. The local cloud burst deploys the app once more",
+        "and uploads 200 real files with duplicate and dropped events (about 3 minutes; alone:",
+        "`python -m benchmarks.local_burst`; figures in `benchmarks/results/local_burst.json`).",
         "",
         "## Machine",
         "",
