@@ -10,7 +10,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from pipeline_cli.errors import CliError, ExitCode, error_code
+from pipeline_cli.errors import CliError, ExitCode
+from transcribe_pipeline.clients import error_code
 
 DEFAULT_STACK = "TranscriptionPipeline"
 LOCAL_ENDPOINT = "http://localhost:4566"

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from boto3.exceptions import S3UploadFailedError
 from botocore import exceptions as boto
 
+from transcribe_pipeline.clients import error_code
+
 
 class ExitCode(enum.IntEnum):
     """Exit codes, stable for scripts (also listed in ``--help``)."""
@@ -86,11 +88,6 @@ def translate(error: Exception) -> CliError | None:
         operation = error.operation_name or "request"
         return CliError(f"{operation} failed ({code}): {message}", ExitCode.FAILED)
     return None
-
-
-def error_code(error: boto.ClientError) -> str:
-    """The AWS error code of a ClientError (``NoSuchKey``, ``404``, ...)."""
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def is_not_found(error: boto.ClientError) -> bool:

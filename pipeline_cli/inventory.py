@@ -13,9 +13,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pipeline_cli.aws import Clients, Pipeline
-from pipeline_cli.errors import error_code
 from pipeline_cli.outcomes import as_s3_object, head_or_none, read_failure
+from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.keys import failure_key, job_name_for, transcript_key
+from transcribe_pipeline.sweeper import pipeline_jobs
 
 SUBTITLE_AND_TEXT = ("txt", "srt", "vtt")
 _QUEUE_ATTRIBUTES = [
@@ -144,22 +145,6 @@ def queue_depth(sqs: Any, name: str, url: str) -> QueueDepth:
         in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
         delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
     )
-
-
-def pipeline_jobs(transcribe: Any, prefix: str) -> Iterator[dict[str, Any]]:
-    """Summaries of the transcription jobs whose names start with the pipeline's prefix."""
-    token: str | None = None
-    while True:
-        page = transcribe.list_transcription_jobs(
-            JobNameContains=prefix, MaxResults=100, **({"NextToken": token} if token else {})
-        )
-        for summary in page.get("TranscriptionJobSummaries", []):
-            # JobNameContains matches anywhere in the name; the pipeline's jobs start with it.
-            if summary["TranscriptionJobName"].startswith(prefix):
-                yield summary
-        token = page.get("NextToken")
-        if not token:
-            return
 
 
 def list_inputs(

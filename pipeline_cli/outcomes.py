@@ -11,7 +11,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pipeline_cli.aws import Pipeline
-from pipeline_cli.errors import CliError, ExitCode, error_code, is_not_found
+from pipeline_cli.errors import CliError, ExitCode, is_not_found
+from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.keys import S3Object, failure_key, job_name_for, transcript_key
 
 # Written by the pipeline's harvester on every output (lambda/transcribe_pipeline/harvest.py).

@@ -13,10 +13,12 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from pipeline_cli.aws import Clients, Pipeline
-from pipeline_cli.errors import CliError, ExitCode, error_code
-from pipeline_cli.inventory import pipeline_jobs, transcription_job
+from pipeline_cli.errors import CliError, ExitCode
+from pipeline_cli.inventory import transcription_job
 from pipeline_cli.outcomes import as_s3_object, head_or_none, read_failure
+from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.keys import job_name_for, parse_s3_uri, rejection_reason
+from transcribe_pipeline.sweeper import pipeline_jobs
 
 RESUBMITTED_META = "resubmitted-at"
 # Failure reasons about the media itself: the same bytes fail the same way every time.

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 # Adaptive mode adds client-side rate limiting on top of standard retries; it treats
 # LimitExceededException as throttling (aws-facts.md).
@@ -22,6 +23,11 @@ def client(
     return boto3.client(
         service, config=Config(retries={"mode": mode, "max_attempts": max_attempts})
     )
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a ClientError (``NoSuchKey``, ``404``, ``ThrottlingException``...)."""
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def single_attempt_client(service: str) -> Any:

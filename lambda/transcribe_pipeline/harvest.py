@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.keys import (
     S3Object,
     failure_key,
@@ -134,7 +135,7 @@ def _metadata(s3: Any, bucket: str, key: str) -> dict[str, str] | None:
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+        if error_code(error) in {"404", "NoSuchKey", "NotFound"}:
             return None
         raise
     return dict(head.get("Metadata", {}))
@@ -144,7 +145,7 @@ def _read_result(s3: Any, bucket: str, job_name: str) -> Any:
     try:
         body = s3.get_object(Bucket=bucket, Key=f"{job_name}.json")["Body"].read()
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+        if error_code(error) in {"NoSuchKey", "404"}:
             raise TranscriptMissingError(f"{job_name}.json is not in {bucket}") from error
         raise
     try:

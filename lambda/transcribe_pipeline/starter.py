@@ -8,10 +8,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.keys import S3Object, job_name_for, rejection_reason
 from transcribe_pipeline.records import write_failure
 from transcribe_pipeline.settings import Settings
-from transcribe_pipeline.throttling import error_code, is_media_too_long
+from transcribe_pipeline.throttling import is_media_too_long
 
 
 class Outcome(enum.Enum):

@@ -24,32 +24,51 @@ class SweepReport:
     stuck: list[str] = field(default_factory=list)
 
 
-def jobs_with_status(
-    transcribe: Any, prefix: str, statuses: tuple[str, ...], *, sleep: Callable[[float], None]
+def pipeline_jobs(
+    transcribe: Any,
+    prefix: str,
+    status: str | None = None,
+    *,
+    sleep: Callable[[float], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Summaries of this pipeline's jobs in ``statuses``, every page (newest first, per status)."""
-    for status in statuses:
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"Status": status, "JobNameContains": prefix,
-                                      "MaxResults": 100}  # fmt: skip
-            if token:
-                kwargs["NextToken"] = token
-            page = transcribe.list_transcription_jobs(**kwargs)
-            for summary in page.get("TranscriptionJobSummaries", []):
-                if summary["TranscriptionJobName"].startswith(prefix):
-                    yield summary
-            token = page.get("NextToken")
-            if not token:
-                break
+    """Summaries of the jobs whose names start with ``prefix`` (in ``status``, or all).
+
+    Every page is read; the service lists the newest jobs first.
+
+    ``sleep`` paces the pages under ListTranscriptionJobs' quota (5 per second); None reads
+    them back to back (the operator CLI's one-off listings).
+    """
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"JobNameContains": prefix, "MaxResults": 100}
+        if status:
+            kwargs["Status"] = status
+        if token:
+            kwargs["NextToken"] = token
+        page = transcribe.list_transcription_jobs(**kwargs)
+        for summary in page.get("TranscriptionJobSummaries", []):
+            # JobNameContains matches anywhere in the name; the pipeline's jobs start with it.
+            if summary["TranscriptionJobName"].startswith(prefix):
+                yield summary
+        token = page.get("NextToken")
+        if not token:
+            return
+        if sleep is not None:
             sleep(_LIST_INTERVAL_SECONDS)
+
+
+def _jobs_in(
+    transcribe: Any, prefix: str, statuses: tuple[str, ...], sleep: Callable[[float], None]
+) -> Iterator[dict[str, Any]]:
+    for status in statuses:
+        yield from pipeline_jobs(transcribe, prefix, status, sleep=sleep)
 
 
 def finished_jobs(
     transcribe: Any, prefix: str, *, since: datetime, sleep: Callable[[float], None] = time.sleep
 ) -> Iterator[dict[str, Any]]:
     """Summaries of this pipeline's COMPLETED/FAILED jobs that finished after ``since``."""
-    for summary in jobs_with_status(transcribe, prefix, ("COMPLETED", "FAILED"), sleep=sleep):
+    for summary in _jobs_in(transcribe, prefix, ("COMPLETED", "FAILED"), sleep):
         finished = summary.get("CompletionTime")
         if finished is None or finished >= since:
             yield summary
@@ -87,9 +106,7 @@ def sweep(
             harvest_job(name)
             report.harvested.append(name)
     # Every page: the list is newest first, and the oldest jobs are the ones that get stuck.
-    for summary in jobs_with_status(
-        transcribe, settings.job_name_prefix, ("QUEUED", "IN_PROGRESS"), sleep=sleep
-    ):
+    for summary in _jobs_in(transcribe, settings.job_name_prefix, ("QUEUED", "IN_PROGRESS"), sleep):
         created = summary.get("CreationTime")
         if created is not None and now - created > stuck_after:
             report.stuck.append(summary["TranscriptionJobName"])

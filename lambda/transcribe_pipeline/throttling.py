@@ -10,6 +10,8 @@ from typing import Any
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
+from transcribe_pipeline.clients import error_code
+
 # Attempts per call: the retries back off at most 1 + 2 + 4 s, well inside the function's
 # 60 s timeout for a batch of 10; a call still failing after them goes back to the queue.
 START_ATTEMPTS = 4
@@ -31,11 +33,6 @@ _THROTTLING_WORDS = ("too many",)
 
 # What a botocore call raises when AWS answered with an error or could not be reached.
 CALL_ERRORS = (ClientError, BotocoreConnectionError, HTTPClientError)
-
-
-def error_code(error: ClientError) -> str:
-    """The AWS error code of a ClientError."""
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def is_media_too_long(error: ClientError) -> bool:
