@@ -58,6 +58,19 @@ class Settings:
         def listing(name: str) -> tuple[str, ...]:
             return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
+        def positive_number(name: str) -> float | None:
+            text = optional(name)
+            if text is None:
+                return None
+            problem = SettingsError(f"Environment variable {name} must be a positive number")
+            try:
+                number = float(text)
+            except ValueError:
+                raise problem from None
+            if not 0 < number < float("inf"):  # refuses nan too
+                raise problem
+            return number
+
         max_speakers = env.get("MAX_SPEAKER_LABELS", "2").strip()
         if not max_speakers.isdigit():
             raise SettingsError("Environment variable MAX_SPEAKER_LABELS must be an integer")
@@ -68,15 +81,6 @@ class Settings:
         ):
             raise SettingsError(
                 "Environment variable OUTPUT_ENCRYPTION_KMS_KEY_ID must be a KMS key ARN"
-            )
-        rate_text = optional("START_RATE_PER_SECOND")
-        try:
-            rate = None if rate_text is None else float(rate_text)
-        except ValueError:
-            rate = -1.0
-        if rate is not None and not 0 < rate < float("inf"):
-            raise SettingsError(
-                "Environment variable START_RATE_PER_SECOND must be a positive number"
             )
         return cls(
             input_bucket=required("INPUT_BUCKET"),
@@ -92,6 +96,6 @@ class Settings:
             data_access_role_arn=optional("DATA_ACCESS_ROLE_ARN"),
             topic_arn=optional("TOPIC_ARN"),
             output_encryption_kms_key_id=output_key_id,
-            start_rate_per_second=rate,
+            start_rate_per_second=positive_number("START_RATE_PER_SECOND"),
             start_queue_url=optional("START_QUEUE_URL"),
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk.assertions import Match, Template
 
 from tests.infra.conftest import resources_of
@@ -105,31 +107,28 @@ def test_starter_concurrency_sets_the_event_source_mapping_cap(synth_with):
     )
 
 
-def test_each_concurrent_batch_gets_an_equal_share_of_the_start_quota(template, synth_with):
-    # The default quota (25 per second) over the default 5 concurrent batches; then overridden
-    def start_rate(template: Template) -> str:
-        (function,) = [
-            resource
-            for resource in resources_of(template, "AWS::Lambda::Function").values()
-            if resource["Properties"].get("Handler") == "start_transcription.handler"
-        ]
-        return str(function["Properties"]["Environment"]["Variables"]["START_RATE_PER_SECOND"])
-
-    assert start_rate(template) == "5"
-    assert start_rate(synth_with({"start_jobs_per_second": "10", "starter_concurrency": "4"})) == (
-        "2.5"
-    )
-
-
-def test_the_start_function_may_shorten_the_visibility_of_its_own_queues_messages(template):
-    # come_back_sooner: START_QUEUE_URL names the start queue, and the event source mapping's
-    # grant (ChangeMessageVisibility among the consume actions) covers that queue only
+def start_environment(template: Template) -> dict[str, Any]:
+    """The start function's environment variables."""
     (function,) = [
         resource
         for resource in resources_of(template, "AWS::Lambda::Function").values()
         if resource["Properties"].get("Handler") == "start_transcription.handler"
     ]
-    queue_url = function["Properties"]["Environment"]["Variables"]["START_QUEUE_URL"]
+    variables: dict[str, Any] = function["Properties"]["Environment"]["Variables"]
+    return variables
+
+
+def test_each_concurrent_batch_gets_an_equal_share_of_the_start_quota(template, synth_with):
+    # The default quota (25 per second) over the default 5 concurrent batches; then overridden
+    assert start_environment(template)["START_RATE_PER_SECOND"] == "5"
+    overridden = synth_with({"start_jobs_per_second": "10", "starter_concurrency": "4"})
+    assert start_environment(overridden)["START_RATE_PER_SECOND"] == "2.5"
+
+
+def test_the_start_function_may_shorten_the_visibility_of_its_own_queues_messages(template):
+    # come_back_sooner: START_QUEUE_URL names the start queue, and the event source mapping's
+    # grant (ChangeMessageVisibility among the consume actions) covers that queue only
+    queue_url = start_environment(template)["START_QUEUE_URL"]
     (queue_id,) = [
         name
         for name, resource in resources_of(template, "AWS::SQS::Queue").items()
