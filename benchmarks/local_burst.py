@@ -49,8 +49,6 @@ from pathlib import Path
 from typing import Any
 
 import av
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from rich.console import Console
 from rich.table import Table
@@ -58,7 +56,7 @@ from rich.table import Table
 from benchmarks.burst import GOAL_MISSED
 from benchmarks.local_pipeline import deployed_app
 from benchmarks.report import machine
-from localcloud.deployment import REGION, STACK_NAME, LocalEndpoint
+from localcloud.deployment import STACK_NAME, LocalEndpoint
 from localcloud.wer import wer as word_error_rate
 from transcribe_pipeline.keys import (
     FAILED_PREFIX,
@@ -68,6 +66,7 @@ from transcribe_pipeline.keys import (
     job_name_for,
     transcript_key,
 )
+from transcribe_pipeline.sweeper import pipeline_jobs
 
 RESULTS = Path(__file__).resolve().parent / "results" / "local_burst.json"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -143,19 +142,6 @@ def reference_text() -> str:
     clips = json.loads((SAMPLES / "texts.json").read_text())["clips"]
     text = next(c["text"] for c in clips if c["name"] == SOURCE.stem)
     return str(re.split(r"(?<=[.!?])\s+", text)[0])
-
-
-def _client(endpoint: LocalEndpoint, service: str, **config: Any) -> Any:
-    """A client with its own connection pool and timeouts (LocalEndpoint.client has defaults)."""
-    env = endpoint.environment()
-    return boto3.client(
-        service,
-        endpoint_url=endpoint.url,
-        region_name=REGION,
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        config=Config(**{"retries": {"mode": "standard", "max_attempts": 3}, **config}),
-    )
 
 
 @dataclass(frozen=True)
@@ -239,7 +225,7 @@ class Burst:
     all_outputs_at: float | None = None
 
     def __post_init__(self) -> None:
-        self.s3 = _client(self.endpoint, "s3", max_pool_connections=UPLOAD_THREADS)
+        self.s3 = self.endpoint.client("s3", max_pool_connections=UPLOAD_THREADS)
         self.events = self.endpoint.client("events")
         self.transcribe = self.endpoint.client("transcribe")
 
@@ -418,8 +404,8 @@ class Burst:
             time.sleep(wait)
         # RequestResponse: the read must outlast the function's timeout, and no retry may
         # run a second sweep behind a slow first one.
-        invoker = _client(self.endpoint, "lambda", read_timeout=int(config["Timeout"]) + 60,
-                          retries={"total_max_attempts": 1})  # fmt: skip
+        invoker = self.endpoint.client("lambda", read_timeout=int(config["Timeout"]) + 60,
+                                       retries={"total_max_attempts": 1})  # fmt: skip
         began = time.monotonic()
         for _ in range(MAX_SWEEPS):
             answer = invoker.invoke(FunctionName=self.res.sweeper_function,
@@ -467,16 +453,8 @@ def _log_summary(lines: list[dict[str, Any] | str]) -> dict[str, Any]:
 
 
 def _jobs(transcribe: Any, prefix: str) -> list[dict[str, Any]]:
-    """Every job of the stack's prefix, all statuses (ListTranscriptionJobs pages, then Get)."""
-    names: list[str] = []
-    kwargs: dict[str, Any] = {"JobNameContains": prefix, "MaxResults": 100}
-    while True:
-        page = transcribe.list_transcription_jobs(**kwargs)
-        names += [s["TranscriptionJobName"] for s in page.get("TranscriptionJobSummaries", [])
-                  if s["TranscriptionJobName"].startswith(prefix)]  # fmt: skip
-        if not page.get("NextToken"):
-            break
-        kwargs["NextToken"] = page["NextToken"]
+    """Every job of the stack's prefix, all statuses (the functions' own listing, then Get)."""
+    names = [summary["TranscriptionJobName"] for summary in pipeline_jobs(transcribe, prefix)]
     return [transcribe.get_transcription_job(TranscriptionJobName=n)["TranscriptionJob"]
             for n in names]  # fmt: skip
 

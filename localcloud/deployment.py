@@ -51,15 +51,15 @@ class LocalEndpoint:
             "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
         }
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for the local cloud."""
+    def client(self, service: str, **config: Any) -> Any:
+        """A boto3 client for the local cloud; ``config`` overrides botocore Config options."""
         return boto3.client(
             service,
             endpoint_url=self.url,
             region_name=REGION,
             aws_access_key_id="test",
             aws_secret_access_key="test",
-            config=Config(retries={"mode": "standard", "max_attempts": 3}),
+            config=Config(**{"retries": {"mode": "standard", "max_attempts": 3}, **config}),
         )
 
 
