@@ -16,13 +16,15 @@ from constructs import Construct
 from stacks.encryption import queue_encryption
 from stacks.functions import PipelineFunction
 from stacks.permissions import allow, objects, use_key
+from transcribe_pipeline.limits import (
+    START_BATCH_SIZE,
+    START_FUNCTION_TIMEOUT_SECONDS,
+    START_QUEUE_MAX_RECEIVES,
+    START_QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+)
 
-FUNCTION_TIMEOUT = Duration.seconds(60)
-# AWS asks for a visibility timeout of at least 6x the function timeout for SQS sources.
-VISIBILITY_TIMEOUT = Duration.seconds(6 * 60)
-# Throttled starts come back sooner (30 s, doubling, at most 5 min: throttling.py), so 10
-# receives give a throttled upload ~40 min before the DLQ; a failing one gets ~1 hour.
-MAX_RECEIVES = 10
+FUNCTION_TIMEOUT = Duration.seconds(START_FUNCTION_TIMEOUT_SECONDS)
+VISIBILITY_TIMEOUT = Duration.seconds(START_QUEUE_VISIBILITY_TIMEOUT_SECONDS)
 TRANSCRIBE = "transcribe.amazonaws.com"
 EVENTS_TARGET_QUEUE_SAME_ACCOUNT = "@aws-cdk/aws-events:eventsTargetQueueSameAccount"
 
@@ -71,7 +73,7 @@ class JobStarter(Construct):
             visibility_timeout=VISIBILITY_TIMEOUT,
             retention_period=Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVES
+                queue=self.dead_letter_queue, max_receive_count=START_QUEUE_MAX_RECEIVES
             ),
             removal_policy=RemovalPolicy.DESTROY,
             encryption=queue_encryption(encryption_key),
@@ -131,7 +133,7 @@ class JobStarter(Construct):
         function.add_event_source(
             event_sources.SqsEventSource(
                 self.queue,
-                batch_size=10,
+                batch_size=START_BATCH_SIZE,
                 report_batch_item_failures=True,
                 max_concurrency=concurrency,
             )

@@ -1,0 +1,275 @@
+"""The event loop tying uploads, queue, functions, Transcribe and the sweeper together."""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import itertools
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from benchmarks.burst.fakes import Backoff, Clock, FakeS3, FakeTranscribe, SimulatedStartClient
+from benchmarks.burst.scenario import MAX_CONCURRENT_BATCHES, SETTINGS, BurstResult, Scenario
+from transcribe_pipeline.harvest import Harvest, harvest
+from transcribe_pipeline.keys import S3Object, failure_key, transcript_key
+from transcribe_pipeline.limits import (
+    START_BATCH_SIZE,
+    START_CALLS_PER_SECOND,
+    START_FUNCTION_TIMEOUT_SECONDS,
+    START_QUEUE_MAX_RECEIVES,
+    START_QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+)
+from transcribe_pipeline.starter import start_transcription
+from transcribe_pipeline.sweeper import sweep
+from transcribe_pipeline.throttling import Pacer, is_retryable, requeue_delay_seconds
+
+
+@dataclass
+class Message:
+    """One SQS message: an upload's object version."""
+
+    obj: S3Object
+    receives: int = 0
+    visible_at: float = 0.0
+
+
+class Simulation:
+    """The event loop tying uploads, queue, functions, Transcribe and the sweeper together."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.s = scenario
+        self.rng = random.Random(scenario.seed)
+        self.clock = Clock()
+        self.s3 = FakeS3()
+        self.api = FakeTranscribe(self.clock, self.s3, scenario, self.rng)
+        self.api.schedule = self.at
+        self.api.on_finish = self._job_finished
+        self.client = SimulatedStartClient(self.api, self.rng, scenario.max_attempts)
+        # One Pacer per execution environment; a batch takes a free environment.
+        self.environments = [self._environment() for _ in range(MAX_CONCURRENT_BATCHES)]
+        self.events: list[tuple[float, int, Callable[[], None]]] = []
+        self.seq = itertools.count()
+        self.visible: deque[Message] = deque()
+        self.invisible: list[tuple[float, int, Message]] = []
+        self.busy = 0
+        self.dlq: list[Message] = []
+        self.objects: list[S3Object] = []
+        self.by_event: set[str] = set()
+        self.by_sweeper: set[str] = set()
+        self.result = BurstResult(uploads=scenario.uploads)
+        self.last_finish = 0.0
+
+    def _environment(self) -> Pacer:
+        """An execution environment's Pacer, at the stack's START_RATE_PER_SECOND: the 25 TPS
+        quota shared by the event source mapping's 5 concurrent batches."""
+        rate = self.s.start_jobs_per_second / MAX_CONCURRENT_BATCHES if self.s.pacing else None
+
+        def sleep(seconds: float) -> None:
+            raise Backoff(max(seconds, 1e-6), attempt=False)
+
+        return Pacer(rate, clock=lambda: self.clock.now, sleep=sleep)
+
+    # --- scheduling -------------------------------------------------------------------------
+
+    def at(self, when: float, action: Callable[[], None]) -> None:
+        """Run ``action`` at simulated time ``when``."""
+        heapq.heappush(self.events, (when, next(self.seq), action))
+
+    def _drive(self, steps: Iterator[float]) -> None:
+        """Run a process: a generator yielding how long it waits before its next step."""
+        try:
+            delay = next(steps)
+        except StopIteration:
+            return
+        self.at(self.clock.now + delay, lambda: self._drive(steps))
+
+    # --- uploads and the start queue --------------------------------------------------------
+
+    def _upload(self, index: int) -> None:
+        key = f"archive/{index // 100:03d}/episode {index:05d}.mp3"
+        obj = S3Object(
+            bucket=SETTINGS.input_bucket, key=key, size=1_000_000, version_id=f"v{index}"
+        )
+        self.objects.append(obj)
+        if self.rng.random() < self.s.too_long_rate:
+            self.api.too_long.add(obj.uri)
+        copies = 2 if self.rng.random() < self.s.duplicate_rate else 1
+        for _ in range(copies):
+            self.visible.append(Message(obj))
+            self.result.sqs_messages += 1
+        self._poll()
+
+    def _poll(self) -> None:
+        """The event source mapping: start batches while a slot and visible messages exist."""
+        now = self.clock.now
+        while self.invisible and self.invisible[0][0] <= now:
+            self.visible.append(heapq.heappop(self.invisible)[2])
+        while self.busy < MAX_CONCURRENT_BATCHES and self.visible:
+            batch: list[Message] = []
+            while self.visible and len(batch) < START_BATCH_SIZE:
+                message = self.visible.popleft()
+                message.receives += 1
+                if message.receives > START_QUEUE_MAX_RECEIVES:
+                    self.dlq.append(message)
+                    continue
+                message.visible_at = now + START_QUEUE_VISIBILITY_TIMEOUT_SECONDS
+                batch.append(message)
+            if batch:
+                self.busy += 1
+                self._drive(self._invocation(batch, self.environments.pop()))
+        if self.invisible and not self.visible:
+            self.at(self.invisible[0][0], self._poll)
+
+    def _invocation(self, batch: list[Message], environment: Pacer) -> Generator[float, None, None]:
+        """One start-function invocation over a batch (the real starter per record)."""
+        started = self.clock.now
+        failed: list[Message] = []
+        for message in batch:
+            attempt = 1  # per call: each execution environment has its own client
+            while True:
+                if self.clock.now - started >= START_FUNCTION_TIMEOUT_SECONDS:
+                    # Lambda kills the invocation: the whole batch returns after its timeout.
+                    self.result.invocation_timeouts += 1
+                    self._return_to_queue(batch)
+                    self._release(environment)
+                    return
+                self.client.attempt, self.client.pacer = attempt, environment
+                try:
+                    outcome = start_transcription(
+                        message.obj, transcribe=self.client, s3=self.s3, settings=SETTINGS
+                    )
+                except Backoff as backoff:
+                    if backoff.attempt:  # a throttled call: it took a round trip
+                        attempt += 1
+                        yield self.s.call_latency + backoff.delay
+                    else:  # held back by the Pacer
+                        yield backoff.delay
+                    continue
+                except Exception as error:  # noqa: BLE001 - the batch processor reports any error
+                    failed.append(message)
+                    if is_retryable(error):  # start_transcription.come_back_sooner
+                        delay = requeue_delay_seconds(message.receives, self.rng.random)
+                        message.visible_at = self.clock.now + delay
+                else:
+                    if outcome.outcome.value == "already-started":
+                        self.result.already_started += 1
+                yield self.s.call_latency
+                break
+        self.result.requeued_items += len(failed)
+        self._return_to_queue(failed)
+        self._release(environment)
+
+    def _release(self, environment: Pacer) -> None:
+        self.busy -= 1
+        self.environments.append(environment)
+        self._poll()
+
+    def _return_to_queue(self, messages: list[Message]) -> None:
+        for message in messages:
+            heapq.heappush(self.invisible, (message.visible_at, next(self.seq), message))
+        if messages:
+            self.at(self.invisible[0][0], self._poll)
+
+    # --- completion events and the sweeper --------------------------------------------------
+
+    def _job_finished(self, name: str) -> None:
+        self.last_finish = self.clock.now
+        if self.rng.random() < self.s.drop_rate:
+            self.result.events_dropped += 1
+            return
+        copies = 2 if self.rng.random() < self.s.duplicate_rate else 1
+        self.result.events_duplicated += copies - 1
+        for copy in range(copies):
+            self.at(
+                self.clock.now + self.s.event_delay * (1 + copy),
+                functools.partial(self._event, name),
+            )
+
+    def _event(self, name: str) -> None:
+        outcome = harvest(name, transcribe=self.api, s3=self.s3, settings=SETTINGS)
+        if outcome.outcome in {Harvest.TRANSCRIBED, Harvest.FAILED}:
+            self.by_event.add(name)
+
+    def _sweep(self) -> None:
+        self.result.sweeps += 1
+
+        def harvest_job(name: str) -> None:
+            harvest(name, transcribe=self.api, s3=self.s3, settings=SETTINGS)
+            self.by_sweeper.add(name)
+
+        before = len(self.by_sweeper)
+        sweep(
+            transcribe=self.api,
+            s3=self.s3,
+            settings=SETTINGS,
+            harvest_job=harvest_job,
+            lookback=timedelta(hours=24),
+            grace=timedelta(minutes=2),
+            stuck_after=timedelta(hours=6),
+            now=self.clock.moment(),
+            sleep=lambda seconds: None,  # the sweep's list pacing; it runs between events here
+        )
+        idle = (
+            not self.visible
+            and not self.invisible
+            and self.busy == 0
+            and self.api.running == 0
+            and not self.api.queued
+        )
+        settled = idle and self.clock.now - self.last_finish > 120
+        if not (settled and len(self.by_sweeper) == before):
+            self.at(self.clock.now + self.s.sweep_interval, self._sweep)
+
+    # --- the run ------------------------------------------------------------------------------
+
+    def run(self) -> BurstResult:
+        """Run to the end and count."""
+        wall = time.perf_counter()
+        for index in range(self.s.uploads):
+            self.at(
+                self.s.upload_window * index / self.s.uploads,
+                functools.partial(self._upload, index),
+            )
+        self.at(self.s.sweep_interval, self._sweep)
+        while self.events:
+            when, _, action = heapq.heappop(self.events)
+            self.clock.now = when
+            action()
+        self._count(time.perf_counter() - wall)
+        return self.result
+
+    def _count(self, wall: float) -> None:
+        r = self.result
+        r.jobs_started = len(self.api.jobs)
+        r.duplicate_jobs = sum(n - 1 for n in self.api.jobs_per_uri.values() if n > 1)
+        r.throttled_calls = self.api.throttled
+        r.dead_lettered = len(self.dlq)
+        r.harvested_by_event = len(self.by_event - self.by_sweeper)
+        r.harvested_by_sweeper = len(self.by_sweeper - self.by_event)
+        r.harvested_by_both = len(self.by_event & self.by_sweeper)
+        r.max_queued_jobs = self.api.max_queued
+        for obj in self.objects:
+            transcript = transcript_key(obj.key, "txt") in self.s3.objects
+            failure = failure_key(obj.key) in self.s3.objects
+            r.transcripts += transcript
+            r.failure_records += failure
+            if not transcript and not failure:
+                r.lost += 1
+                r.lost_keys.append(obj.key)
+        r.rejected_at_start = len(self.api.too_long)
+        r.time_to_start_s = round(self.api.last_created, 1)
+        available = START_CALLS_PER_SECOND - self.s.other_tps
+        r.floor_s = round((r.jobs_started + r.rejected_at_start) / available, 1)
+        r.ratio = round(r.time_to_start_s / r.floor_s, 3) if r.floor_s else 0.0
+        r.time_to_drain_s = round(self.last_finish, 1)
+        r.wall_s = round(wall, 2)
+        r.lost_keys = r.lost_keys[:20]
+
+
+def simulate(scenario: Scenario) -> BurstResult:
+    """Run one scenario."""
+    return Simulation(scenario).run()
