@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python -m benchmarks.local_burst [--uploads 200] [--seed 7]``
 
-``benchmarks/burst.py`` simulates 10,000 uploads on a simulated clock; this is its smaller
+``benchmarks/burst/`` simulates 10,000 uploads on a simulated clock; this is its smaller
 real counterpart with the same counts: the app deployed to the local cloud with the CDK CLI
 (``local_pipeline.deployed_app``), real uploads, real recognition, destroyed afterwards. The
 clip is the first sentence of ``samples/hello-pipeline.mp3`` (3 s, cut at an MP3 frame

@@ -120,13 +120,13 @@ def _rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ))  # fmt: skip
     burst = summary.get("burst")
     if not burst:
-        rows.append(("burst simulation", "**not yet** (benchmarks/burst.py not present)", "", ""))
+        rows.append(("burst simulation", "**not yet** (no burst.json)", "", ""))
     elif err := _err(burst):
         rows.append(("burst simulation", f"failed: {err}", "", ""))
     elif isinstance(burst.get("result"), dict) and "floor_s" in burst["result"]:
         r = burst["result"]
         rows.append((
-            f"burst simulation: {r['uploads']} uploads (benchmarks/burst.py, simulated clock"
+            f"burst simulation: {r['uploads']} uploads (benchmarks/burst/, simulated clock"
             + (f"; {burst['note']}" if "timed out" in str(burst.get("note")) else "")
             + ")",
             f"all jobs started after {r['time_to_start_s']} s; lost {r['lost']}, "
@@ -231,8 +231,8 @@ def markdown(summary: dict[str, Any]) -> str:
         "It needs no AWS account: the app deploys to the local cloud (`localcloud/`) on a free",
         "port and is destroyed afterwards. Clips of 1 s, 10 s, 60 s and 10 min are built at run",
         "time from `samples/hello-pipeline.wav`. Results: `benchmarks/results/summary.json`;",
-        "this file is rewritten. The burst row is read from `benchmarks/results/burst.json`",
-        "when `benchmarks/burst.py` exists. The local cloud burst deploys the app once more",
+        "this file is rewritten. The burst row is read from `benchmarks/results/burst.json`,",
+        "which the simulation writes. The local cloud burst deploys the app once more",
         "and uploads 200 real files with duplicate and dropped events (about 3 minutes; alone:",
         "`python -m benchmarks.local_burst`; figures in `benchmarks/results/local_burst.json`).",
         "",
