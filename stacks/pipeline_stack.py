@@ -133,6 +133,19 @@ class PipelineStack(Stack):
                 job_state.sweeper.function.function_name,
                 "Harvests jobs whose event was lost",
             ),
+            # The explicit log groups have generated names, not /aws/lambda/<function name>.
+            "StartFunctionLogGroupName": (
+                starter.handler.log_group.log_group_name,
+                "Logs of the start function",
+            ),
+            "JobStateFunctionLogGroupName": (
+                job_state.handler.log_group.log_group_name,
+                "Logs of the job-state function",
+            ),
+            "SweeperFunctionLogGroupName": (
+                job_state.sweeper.log_group.log_group_name,
+                "Logs of the sweeper",
+            ),
             "JobNamePrefix": (config.job_name_prefix, "Prefix of this pipeline's job names"),
             "AlarmTopicArn": (monitoring.alarm_topic.topic_arn, "Alarm notifications"),
             "DashboardName": (monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),

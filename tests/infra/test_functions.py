@@ -107,3 +107,19 @@ def test_the_stack_outputs_what_operators_need(template: Template):
         "JobNamePrefix",
     } <= set(outputs)
     assert all(output.get("Description") for output in outputs.values())
+
+
+def test_the_outputs_name_each_functions_log_group(template: Template):
+    """The explicit log groups have generated names, not /aws/lambda/<function>: an operator
+    finds them through the outputs."""
+    outputs = template.to_json()["Outputs"]
+    log_groups = resources_of(template, "AWS::Logs::LogGroup")
+
+    for output_id, construct in {
+        "StartFunctionLogGroupName": "JobStarterStartTranscription",
+        "JobStateFunctionLogGroupName": "JobStateHandler",
+        "SweeperFunctionLogGroupName": "JobStateSweeper",
+    }.items():
+        referenced = outputs[output_id]["Value"]["Ref"]
+        assert referenced in log_groups
+        assert referenced.startswith(construct)
