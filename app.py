@@ -28,7 +28,7 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
     ``stacks/nag_acknowledgments.py`` does not acknowledge.
     """
     app = app or cdk.App()
-    config = PipelineConfig.from_context(app.node.try_get_context)
+    config = PipelineConfig.from_mapping(app.node.get_all_context())
     stack = PipelineStack(
         app,
         STACK_NAME,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -31,6 +32,14 @@ JOB_NAME_PREFIX_PATTERN = re.compile(r"^[0-9a-zA-Z._-]{1,40}$")
 VOCABULARY_PATTERN = re.compile(r"^[0-9a-zA-Z._-]{1,200}$")
 INPUT_PREFIX_PATTERN = re.compile(r"^([^\x00-\x1f]{1,256}/)?$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Context keys that belong to the CDK, not to the pipeline, as the pinned CLI passes them on
+# synth and deploy and as it caches them in cdk.context.json: feature flags (@aws-cdk/...,
+# @aws-cdk-containers/...), the CLI's settings (aws:cdk:..., aws-cdk:...) and context lookups
+# (<provider>:account=...:region=...).
+CDK_KEY_PATTERN = re.compile(r"^(@aws-cdk[a-z-]*/|aws:cdk:|aws-cdk:|[a-z][a-z-]*:[A-Za-z.]+=)")
+# The CDK's context keys without a namespace: `cdk acknowledge`, `cdk cli-telemetry` (both in
+# cdk.context.json) and `cdk migrate` (cdk.json).
+CDK_PLAIN_KEYS = frozenset({"acknowledged-issue-numbers", "cli-telemetry", "cdk-migrate"})
 
 
 class ConfigError(ValueError):
@@ -126,19 +135,22 @@ class PipelineConfig:
         _check(self.powertools_layer_version >= 1, "powertools_layer_version", "an integer >= 1")
 
     @classmethod
-    def from_context(cls, get: Callable[[str], Any]) -> PipelineConfig:
-        """Build from a context getter such as ``app.node.try_get_context``; unset keys default."""
-        values: dict[str, Any] = {}
-        for field in fields(cls):
-            raw = get(field.name)
-            if raw is not None:
-                values[field.name] = _coerce(field.name, raw, getattr(cls(), field.name))
-        return cls(**values)
-
-    @classmethod
     def from_mapping(cls, context: Mapping[str, Any]) -> PipelineConfig:
-        """Build from a plain mapping (tests); unknown keys are ignored like other CDK context."""
-        return cls.from_context(context.get)
+        """Build from the app's whole context; unset or null keys default, unknown keys fail.
+
+        A key that is neither a setting nor one of the CDK's own is refused: a mistyped setting
+        would otherwise synthesize the default silently.
+        """
+        settings = [field.name for field in fields(cls)]
+        for key in context:
+            _check_known(key, settings)
+        defaults = cls()
+        values: dict[str, Any] = {}
+        for name in settings:
+            raw = context.get(name)
+            if raw is not None:
+                values[name] = _coerce(name, raw, getattr(defaults, name))
+        return cls(**values)
 
 
 def _one_of(allowed: frozenset[str]) -> str:
@@ -148,6 +160,20 @@ def _one_of(allowed: frozenset[str]) -> str:
 def _check(ok: bool, key: str, allowed: str) -> None:
     if not ok:
         raise ConfigError(f"Invalid context value for '{key}': expected {allowed}.")
+
+
+def _check_known(key: str, settings: list[str]) -> None:
+    """Refuse a context key that is neither a pipeline setting nor the CDK's own."""
+    if key in settings or key in CDK_PLAIN_KEYS or CDK_KEY_PATTERN.match(key):
+        return
+    # Hyphens for underscores is the likeliest slip; compare both spellings.
+    guesses = difflib.get_close_matches(key.replace("-", "_"), settings, n=1)
+    hint = f" (did you mean '{guesses[0]}'?)" if guesses else ""
+    raise ConfigError(
+        f"Unknown context key '{key}'{hint}: expected a pipeline setting "
+        f"({', '.join(sorted(settings))}) or a key of the CDK itself "
+        "(@aws-cdk/..., aws:cdk:..., aws-cdk:..., context lookups)."
+    )
 
 
 def _coerce(key: str, raw: Any, default: Any) -> Any:

@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import fields
 
 import pytest
 
 from stacks.config import ConfigError, PipelineConfig
-from tests.infra.conftest import ROOT
+from tests.infra.conftest import ROOT, cdk_json_context
 
 
 def test_the_defaults_are_en_us_srt_and_vtt_and_destroy_everything():
@@ -93,4 +94,83 @@ def test_running_the_app_with_a_bad_value_exits_non_zero_with_one_clear_line(tmp
     assert result.returncode == 1
     assert "Invalid context value for 'language'" in result.stderr
     assert "en-US" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def run_app(tmp_path, context: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    """``python app.py`` with the context the CDK CLI would pass (cdk.json's, then ``-c``)."""
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps({**cdk_json_context(), **context}),
+        "CDK_OUTDIR": str(tmp_path),
+    }
+    return subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_a_mistyped_key_is_refused_naming_the_closest_setting():
+    with pytest.raises(ConfigError) as raised:
+        PipelineConfig.from_mapping({"langauge": "de-DE"})
+
+    assert "'langauge'" in str(raised.value)
+    assert "did you mean 'language'?" in str(raised.value)
+
+
+def test_a_setting_spelled_with_hyphens_is_refused_naming_the_setting():
+    with pytest.raises(ConfigError, match=r"'job-name-prefix'.*did you mean 'job_name_prefix'\?"):
+        PipelineConfig.from_mapping({"job-name-prefix": "mtg-"})
+
+
+def test_an_unknown_key_without_a_close_setting_lists_what_is_known():
+    with pytest.raises(ConfigError) as raised:
+        PipelineConfig.from_mapping({"colour": "blue"})
+
+    assert "'colour'" in str(raised.value)
+    assert "did you mean" not in str(raised.value)
+    assert "input_prefix" in str(raised.value)
+
+
+def test_every_pipeline_setting_is_a_known_key():
+    defaults = PipelineConfig()
+    known = {
+        field.name: json.loads(json.dumps(getattr(defaults, field.name)))
+        for field in fields(PipelineConfig)
+    }
+
+    assert PipelineConfig.from_mapping(known) == PipelineConfig()
+
+
+# What the pinned CDK CLI (2.1148) passes on `cdk synth`/`deploy` besides cdk.json's context
+# (printed from CDK_CONTEXT_JSON by an app run under `npx cdk synth`), what `cdk.context.json`
+# caches (lookups, acknowledged notices, `cdk cli-telemetry`) and what `cdk migrate` writes.
+CDK_KEYS = {
+    "@aws-cdk/core:failSynthOnValidationErrors": True,
+    "@aws-cdk/core:target-partitions": ["aws"],
+    "@aws-cdk-containers/ecs-service-extensions:enableDefaultLogDriver": True,
+    "aws:cdk:bundling-stacks": ["**"],
+    "aws:cdk:enable-asset-metadata": True,
+    "aws:cdk:enable-path-metadata": True,
+    "aws:cdk:version-reporting": True,
+    "aws:cdk:disable-asset-staging": True,
+    "aws-cdk:enableDiffNoFail": True,
+    "availability-zones:account=123456789012:region=eu-west-1": ["eu-west-1a", "eu-west-1b"],
+    "ssm:account=123456789012:parameterName=/my/param:region=eu-west-1": "value",
+    "acknowledged-issue-numbers": [32775],
+    "cli-telemetry": False,
+    "cdk-migrate": True,
+}
+
+
+@pytest.mark.parametrize("key", CDK_KEYS)
+def test_a_key_cdk_itself_uses_is_accepted(key):
+    assert PipelineConfig.from_mapping({key: CDK_KEYS[key]}) == PipelineConfig()
+
+
+def test_running_the_app_with_a_mistyped_key_exits_non_zero_naming_the_closest_setting(tmp_path):
+    result = run_app(tmp_path, {"langauge": "de-DE"})
+
+    assert result.returncode == 1
+    assert "'langauge'" in result.stderr
+    assert "did you mean 'language'?" in result.stderr
     assert "Traceback" not in result.stderr

@@ -38,7 +38,7 @@ def findings(app: cdk.App) -> set[Finding]:
 def unacknowledged_app(context: dict[str, Any]) -> tuple[cdk.App, PipelineStack]:
     """The stack as build_app makes it, minus the acknowledgments (and the plugins)."""
     app = cdk.App(context={**cdk_json_context(), **context})
-    config = PipelineConfig.from_context(app.node.try_get_context)
+    config = PipelineConfig.from_mapping(app.node.get_all_context())
     return app, PipelineStack(app, STACK_NAME, config=config)
 
 
