@@ -103,6 +103,14 @@ class PipelineConfig:
             "vocabulary_name",
             "null or 1-200 characters of 0-9 a-z A-Z . _ -",
         )
+        # With IdentifyLanguage, Transcribe takes a vocabulary per language option in
+        # LanguageIdSettings, never Settings.VocabularyName (docs/transcribe-api.md).
+        _check(
+            self.vocabulary_name is None or not self.identify_language,
+            "vocabulary_name",
+            "null when identify_language is true (a vocabulary has one language: set "
+            "identify_language=false and language=<the vocabulary's language> to use it)",
+        )
         _check(
             bool(JOB_NAME_PREFIX_PATTERN.match(self.job_name_prefix)),
             "job_name_prefix",
@@ -133,6 +141,19 @@ class PipelineConfig:
             "an integer 1-1440",
         )
         _check(self.powertools_layer_version >= 1, "powertools_layer_version", "an integer >= 1")
+
+    def transcription_environment(self) -> dict[str, str]:
+        """The functions' environment variables for these settings (read by Settings.from_env)."""
+        return {
+            "JOB_NAME_PREFIX": self.job_name_prefix,
+            "LANGUAGE_CODE": "" if self.identify_language else self.language,
+            "IDENTIFY_LANGUAGE": str(self.identify_language).lower(),
+            "LANGUAGE_OPTIONS": ",".join(self.language_options),
+            "SHOW_SPEAKER_LABELS": str(self.show_speaker_labels).lower(),
+            "MAX_SPEAKER_LABELS": str(self.max_speaker_labels),
+            "SUBTITLE_FORMATS": ",".join(self.subtitle_formats),
+            "VOCABULARY_NAME": self.vocabulary_name or "",
+        }
 
     @classmethod
     def from_mapping(cls, context: Mapping[str, Any]) -> PipelineConfig:

@@ -51,14 +51,7 @@ class PipelineStack(Stack):
         environment = {
             "INPUT_BUCKET": storage.input_bucket.bucket_name,
             "OUTPUT_BUCKET": storage.output_bucket.bucket_name,
-            "JOB_NAME_PREFIX": config.job_name_prefix,
-            "LANGUAGE_CODE": "" if config.identify_language else config.language,
-            "IDENTIFY_LANGUAGE": str(config.identify_language).lower(),
-            "LANGUAGE_OPTIONS": ",".join(config.language_options),
-            "SHOW_SPEAKER_LABELS": str(config.show_speaker_labels).lower(),
-            "MAX_SPEAKER_LABELS": str(config.max_speaker_labels),
-            "SUBTITLE_FORMATS": ",".join(config.subtitle_formats),
-            "VOCABULARY_NAME": config.vocabulary_name or "",
+            **config.transcription_environment(),
             "TOPIC_ARN": topic.topic_arn if topic else "",
         }
         # The sweeper's StuckJobs metric; one namespace per stack keeps deployments apart.

@@ -75,6 +75,13 @@ class Settings:
         if not max_speakers.isdigit():
             raise SettingsError("Environment variable MAX_SPEAKER_LABELS must be an integer")
         identify = flag("IDENTIFY_LANGUAGE")
+        vocabulary = optional("VOCABULARY_NAME")
+        if identify and vocabulary is not None:
+            # Transcribe takes vocabularies per identified language (LanguageIdSettings), not
+            # Settings.VocabularyName with IdentifyLanguage (docs/transcribe-api.md).
+            raise SettingsError(
+                "Environment variable VOCABULARY_NAME must be empty when IDENTIFY_LANGUAGE is true"
+            )
         output_key_id = optional("OUTPUT_ENCRYPTION_KMS_KEY_ID")
         if output_key_id is not None and not (
             output_key_id.startswith("arn:") and ":kms:" in output_key_id
@@ -92,7 +99,7 @@ class Settings:
             show_speaker_labels=flag("SHOW_SPEAKER_LABELS"),
             max_speaker_labels=int(max_speakers),
             subtitle_formats=listing("SUBTITLE_FORMATS"),
-            vocabulary_name=optional("VOCABULARY_NAME"),
+            vocabulary_name=vocabulary,
             data_access_role_arn=optional("DATA_ACCESS_ROLE_ARN"),
             topic_arn=optional("TOPIC_ARN"),
             output_encryption_kms_key_id=output_key_id,

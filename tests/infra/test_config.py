@@ -62,6 +62,26 @@ def test_language_options_need_identify_language():
         PipelineConfig.from_mapping({"language_options": "en-US,de-DE"})
 
 
+def test_a_vocabulary_with_language_identification_is_refused_saying_what_to_do():
+    # StartTranscriptionJob takes a vocabulary per identified language in LanguageIdSettings,
+    # not Settings.VocabularyName with IdentifyLanguage (docs/transcribe-api.md).
+    with pytest.raises(ConfigError) as raised:
+        PipelineConfig.from_mapping({"identify_language": "true", "vocabulary_name": "terms"})
+
+    message = str(raised.value)
+    assert "'vocabulary_name'" in message
+    assert "identify_language" in message
+    assert "language=" in message  # what to do: name the vocabulary's language instead
+
+
+def test_running_the_app_with_a_vocabulary_and_language_identification_exits_non_zero(tmp_path):
+    result = run_app(tmp_path, {"identify_language": "true", "vocabulary_name": "terms"})
+
+    assert result.returncode == 1
+    assert "Invalid context value for 'vocabulary_name'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_context_strings_from_the_command_line_are_parsed_to_their_types():
     config = PipelineConfig.from_mapping(
         {

@@ -83,6 +83,15 @@ def test_language_identification_needs_no_language_code():
     assert settings.language_options == ("en-US", "fr-FR")
 
 
+def test_a_vocabulary_with_language_identification_is_refused_naming_both_variables():
+    # Transcribe takes vocabularies per identified language (LanguageIdSettings), never
+    # Settings.VocabularyName with IdentifyLanguage (docs/transcribe-api.md).
+    with pytest.raises(SettingsError, match=r"VOCABULARY_NAME.*IDENTIFY_LANGUAGE"):
+        Settings.from_env(
+            env(LANGUAGE_CODE=None, IDENTIFY_LANGUAGE="true", VOCABULARY_NAME="medical-terms")
+        )
+
+
 def test_lists_and_optional_values_are_parsed():
     settings = Settings.from_env(
         env(

@@ -1,0 +1,220 @@
+"""Every configuration the pipeline accepts makes a StartTranscriptionJob request AWS accepts.
+
+Each accepted ``PipelineConfig`` goes the way it goes in AWS: into the function environment the
+stack sets (``PipelineConfig.transcription_environment``), through ``Settings.from_env`` into
+``start_request``; the request is then checked against botocore's service model for
+``transcribe`` ``StartTranscriptionJob`` (its own ``ParamValidator``, which checks types,
+required members and minimums, plus the model's maximums, patterns and enums, which botocore
+leaves to the service) and against the rules the API reference states in prose
+(docs/transcribe-api.md: https://docs.aws.amazon.com/transcribe/latest/APIReference/API_StartTranscriptionJob.html).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import fields
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.model import Shape
+from botocore.validate import ParamValidator
+
+from stacks.config import TRANSCRIBE_LANGUAGES, ConfigError, PipelineConfig
+from transcribe_pipeline.keys import S3Object, job_name_for, rejection_reason
+from transcribe_pipeline.settings import Settings
+from transcribe_pipeline.starter import start_request
+
+OPERATION = (
+    botocore.session.get_session()
+    .get_service_model("transcribe")
+    .operation_model("StartTranscriptionJob")
+)
+# Names as CloudFormation generates them for the stack's buckets (the longest bucket names).
+INPUT_BUCKET = "transcriptionpipeline-storageinputbucket0767fbbb-4zywx92co41w"
+OUTPUT_BUCKET = "transcriptionpipeline-storageoutputbucketcd2eeb3a-n9tzvf0k5aqm"
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+OBJECTS = (
+    S3Object(INPUT_BUCKET, "talks/my talk+1.mp3", size=1000, version_id="v1"),
+    S3Object(INPUT_BUCKET, "réunions/été 2024 (final).M4A", size=1000, version_id="v2"),
+    # The longest key S3 allows (1024 bytes): the longest MediaFileUri the pipeline sends.
+    S3Object(INPUT_BUCKET, "deep/" * 203 + "x.wav", size=1000, version_id=None),
+)
+# Each setting's values at its edges; the matrix is every combination of them.
+LANGUAGE_CHOICES = (
+    {"identify_language": False, "language": "en-US"},
+    {"identify_language": False, "language": "de-DE"},
+    {"identify_language": True},
+    {"identify_language": True, "language_options": ("en-US", "es-US")},
+    {"identify_language": True, "language_options": ("en-GB", "fr-FR", "de-DE", "ja-JP")},
+)
+MATRIX: dict[str, tuple[Any, ...]] = {
+    "show_speaker_labels": (False, True),
+    "max_speaker_labels": (2, 30),
+    "subtitle_formats": ((), ("srt",), ("vtt",), ("srt", "vtt")),
+    "vocabulary_name": (None, "medical-terms", "v" * 200),
+    "use_kms_key": (False, True),
+    "job_name_prefix": ("tp-", "p" * 40),
+}
+
+
+def shape_violations(value: Any, shape: Shape, path: str) -> Iterator[str]:
+    """The model constraints botocore's ParamValidator leaves to the service: max, pattern, enum.
+
+    Patterns are applied to the whole value, the stricter reading: what passes here passes either.
+    """
+    metadata = shape.metadata
+    if shape.type_name == "structure":
+        for name, member in shape.members.items():
+            if name in value:
+                yield from shape_violations(value[name], member, f"{path}.{name}")
+    elif shape.type_name == "list":
+        if "max" in metadata and len(value) > metadata["max"]:
+            yield f"{path}: {len(value)} items, at most {metadata['max']}"
+        for index, item in enumerate(value):
+            yield from shape_violations(item, shape.member, f"{path}[{index}]")
+    elif shape.type_name == "map":
+        if "max" in metadata and len(value) > metadata["max"]:
+            yield f"{path}: {len(value)} entries, at most {metadata['max']}"
+        for key, item in value.items():
+            yield from shape_violations(key, shape.key, f"{path} key {key!r}")
+            yield from shape_violations(item, shape.value, f"{path}[{key!r}]")
+    elif shape.type_name == "string":
+        if "max" in metadata and len(value) > metadata["max"]:
+            yield f"{path}: {len(value)} characters, at most {metadata['max']}"
+        if "pattern" in metadata and not re.fullmatch(metadata["pattern"], value):
+            yield f"{path}: {value!r} does not match {metadata['pattern']}"
+        if "enum" in metadata and value not in metadata["enum"]:
+            yield f"{path}: {value!r} is not one of the model's values"
+    elif shape.type_name in {"integer", "long"} and "max" in metadata and value > metadata["max"]:
+        yield f"{path}: {value} is over {metadata['max']}"
+
+
+def documented_rule_violations(request: dict[str, Any]) -> Iterator[str]:
+    """Rules the StartTranscriptionJob reference states in prose (docs/transcribe-api.md)."""
+    choices = ("LanguageCode", "IdentifyLanguage", "IdentifyMultipleLanguages")
+    languages = [name for name in choices if name in request]
+    if len(languages) != 1:
+        yield f"exactly one of LanguageCode, IdentifyLanguage, ...: {languages}"
+    settings = request.get("Settings", {})
+    if request.get("IdentifyLanguage") or request.get("IdentifyMultipleLanguages"):
+        for name in ("VocabularyName", "VocabularyFilterName"):
+            if name in settings:
+                yield f"Settings.{name} with language identification (LanguageIdSettings takes it)"
+    if "LanguageOptions" in request and not request.get("IdentifyLanguage"):
+        yield "LanguageOptions without IdentifyLanguage"
+    if "LanguageIdSettings" in request:
+        options = set(request.get("LanguageOptions", ()))
+        if not options or not set(request["LanguageIdSettings"]) <= options:
+            yield "LanguageIdSettings languages must be among the LanguageOptions"
+    if bool(settings.get("ShowSpeakerLabels")) != ("MaxSpeakerLabels" in settings):
+        yield "ShowSpeakerLabels and MaxSpeakerLabels go together"
+
+
+def model_violations(request: dict[str, Any]) -> list[str]:
+    """Everything wrong with a request for the model and the reference (empty: acceptable)."""
+    report = ParamValidator().validate(request, OPERATION.input_shape)
+    problems = [report.generate_report()] if report.has_errors() else []
+    problems += shape_violations(request, OPERATION.input_shape, "request")
+    problems += documented_rule_violations(request)
+    return problems
+
+
+def stack_environment(config: PipelineConfig, partition: str) -> dict[str, str]:
+    """The start function's environment as the stack sets it, with deploy-time values filled in."""
+    account = "123456789012"
+    key = f"arn:{partition}:kms:us-east-1:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    return {
+        **config.transcription_environment(),
+        "INPUT_BUCKET": INPUT_BUCKET,
+        "OUTPUT_BUCKET": OUTPUT_BUCKET,
+        "TOPIC_ARN": "",
+        "DATA_ACCESS_ROLE_ARN": (
+            f"arn:{partition}:iam::{account}:role/"
+            "TranscriptionPipeline-JobStarterTranscribeDataAcc-AbCdEfGh1234"
+        ),
+        "OUTPUT_ENCRYPTION_KMS_KEY_ID": key if config.use_kms_key else "",
+        "START_RATE_PER_SECOND": "5",
+        "START_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{account}/StartQueue",
+    }
+
+
+def requests_for(config: PipelineConfig) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The requests one configuration makes, in every partition, for every sample object."""
+    for partition, obj in itertools.product(PARTITIONS, OBJECTS):
+        assert rejection_reason(obj) is None, obj.key
+        settings = Settings.from_env(stack_environment(config, partition))
+        job_name = job_name_for(obj, prefix=settings.job_name_prefix)
+        label = f"{describe(config)} in {partition} for {obj.key[:30]!r}"
+        yield label, start_request(obj, job_name, settings)
+
+
+def describe(config: PipelineConfig) -> str:
+    """The settings that differ from the defaults, for failure messages."""
+    defaults = PipelineConfig()
+    changed = [f for f in fields(config) if getattr(config, f.name) != getattr(defaults, f.name)]
+    return ", ".join(f"{f.name}={getattr(config, f.name)!r}" for f in changed) or "defaults"
+
+
+def accepted_configurations(language_choice: dict[str, Any]) -> Iterator[PipelineConfig]:
+    """Every combination of the matrix with one language choice that PipelineConfig accepts."""
+    for values in itertools.product(*MATRIX.values()):
+        try:
+            yield PipelineConfig(**language_choice, **dict(zip(MATRIX, values, strict=True)))
+        except ConfigError:
+            # The only combination refused at synth: a vocabulary with language identification.
+            assert language_choice["identify_language"]
+            assert dict(zip(MATRIX, values, strict=True))["vocabulary_name"] is not None
+
+
+def test_the_validator_catches_what_the_model_and_the_reference_forbid():
+    bad = {
+        "TranscriptionJobName": "job name with spaces",
+        "Media": {"MediaFileUri": "s3://b/" + "k" * 2000},
+        "LanguageCode": "xx-XX",
+        "IdentifyLanguage": True,
+        "Settings": {"VocabularyName": "terms", "MaxSpeakerLabels": 31},
+        "Subtitles": {"Formats": ["srt"], "OutputStartIndex": 2},
+    }
+
+    problems = "\n".join(model_violations(bad))
+
+    for expected in (
+        "TranscriptionJobName",
+        "MediaFileUri",
+        "'xx-XX'",
+        "exactly one of LanguageCode",
+        "Settings.VocabularyName with language identification",
+        "MaxSpeakerLabels: 31",
+        "OutputStartIndex: 2",
+        "ShowSpeakerLabels and MaxSpeakerLabels",
+    ):
+        assert expected in problems
+
+
+@pytest.mark.parametrize(
+    "language_choice", LANGUAGE_CHOICES, ids=lambda choice: "-".join(map(str, choice.values()))
+)
+def test_every_accepted_configuration_makes_a_request_the_model_accepts(language_choice):
+    checked = 0
+    problems = []
+    for config in accepted_configurations(language_choice):
+        for label, request in requests_for(config):
+            checked += 1
+            problems += [f"{label}: {problem}" for problem in model_violations(request)]
+
+    assert checked >= 3 * 3 * 2 * 4  # the matrix is not empty
+    assert problems == [], "\n".join(problems[:20])
+
+
+@pytest.mark.parametrize("language", sorted(TRANSCRIBE_LANGUAGES))
+def test_every_configurable_language_is_one_the_model_accepts(language):
+    other = "de-DE" if language == "en-US" else "en-US"
+    config = PipelineConfig(language=language)
+    identified = PipelineConfig(identify_language=True, language_options=(language, other))
+
+    for candidate in (config, identified):
+        for label, request in requests_for(candidate):
+            assert model_violations(request) == [], label
