@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import (
+    Aws,
+    CfnCondition,
+    CfnMapping,
+    CfnRule,
+    CfnRuleAssertion,
+    Duration,
+    Fn,
+    RemovalPolicy,
+    Stack,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -12,7 +22,16 @@ from constructs import Construct
 
 # All functions share one asset: the handlers plus the small transcribe_pipeline package.
 LAMBDA_ASSET_DIR = Path(__file__).resolve().parent.parent / "lambda"
-POWERTOOLS_ACCOUNT = "017000801446"  # AWS's account that publishes the Powertools layers.
+# The accounts that publish the Powertools for AWS Lambda (Python) layer (docs/powertools-layer.md):
+# one for every region of the aws partition, one per region elsewhere. The stack is
+# environment-agnostic, so the choice is made at deploy time from AWS::Partition/AWS::Region.
+POWERTOOLS_ACCOUNT = "017000801446"
+POWERTOOLS_REGIONAL_ACCOUNTS = {
+    "cn-north-1": "498634801083",
+    "us-gov-east-1": "165087284144",
+    "us-gov-west-1": "165093116878",
+}
+POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python312-arm64"
 
 
 class PipelineFunction(Construct):
@@ -57,11 +76,7 @@ class PipelineFunction(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
-        stack = Stack.of(self)
-        layer_arn = (
-            f"arn:{stack.partition}:lambda:{stack.region}:{POWERTOOLS_ACCOUNT}:layer:"
-            f"AWSLambdaPowertoolsPythonV3-python312-arm64:{powertools_layer_version}"
-        )
+        layer_arn = powertools_layer_arn(Stack.of(self), powertools_layer_version)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -84,3 +99,54 @@ class PipelineFunction(Construct):
             log_group=self.log_group,
             role=self.role,
         )
+
+
+class PowertoolsLayerPublisher(Construct):
+    """Picks the layer's publisher account at deploy time; refuses regions without the layer."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        accounts = CfnMapping(
+            self,
+            "Accounts",
+            mapping={region: {"account": a} for region, a in POWERTOOLS_REGIONAL_ACCOUNTS.items()},
+        )
+        in_aws = CfnCondition(
+            self, "InAwsPartition", expression=Fn.condition_equals(Aws.PARTITION, "aws")
+        )
+        regions = ", ".join(POWERTOOLS_REGIONAL_ACCOUNTS)
+        # Checked before anything is created: an unknown region would otherwise fail mid-deploy
+        # on a FindInMap, or deploy functions whose layer does not exist.
+        CfnRule(
+            self,
+            "Available",
+            assertions=[
+                CfnRuleAssertion(
+                    assert_=Fn.condition_or(
+                        Fn.condition_equals(Aws.PARTITION, "aws"),
+                        Fn.condition_contains(list(POWERTOOLS_REGIONAL_ACCOUNTS), Aws.REGION),
+                    ),
+                    assert_description=(
+                        "The Powertools for AWS Lambda (Python) layer the functions use is "
+                        "published in every region of the aws partition and, outside it, only "
+                        f"in {regions}: deploy to one of those."
+                    ),
+                )
+            ],
+        )
+        self.account = Fn.condition_if(
+            in_aws.logical_id,
+            POWERTOOLS_ACCOUNT,
+            accounts.find_in_map(Aws.REGION, "account"),
+        ).to_string()
+
+
+def powertools_layer_arn(stack: Stack, version: int) -> str:
+    """The ARN of the Powertools layer version for the partition and region deployed to."""
+    publisher = stack.node.try_find_child("PowertoolsLayer")
+    if not isinstance(publisher, PowertoolsLayerPublisher):
+        publisher = PowertoolsLayerPublisher(stack, "PowertoolsLayer")
+    return (
+        f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{publisher.account}:layer:"
+        f"{POWERTOOLS_LAYER_NAME}:{version}"
+    )
