@@ -21,6 +21,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcloud import cloudformation
+from localcloud.cloudformation.custom_resources import stringify_properties
+from localcloud.cloudformation.dependencies import dependency_order
 from localcloud.deployment import LocalEndpoint, cdk
 from localcloud.server import LocalCloud, free_port
 
@@ -202,7 +204,7 @@ def _delete(clients: Clients, name: str) -> None:
 def test_properties_are_stringified_recursively_like_cloudformation() -> None:
     given = {"Managed": True, "Off": False, "Count": 3, "Ratio": 1.5, "List": [1, {"B": True}]}
 
-    assert cloudformation.stringify_properties(given) == {
+    assert stringify_properties(given) == {
         "Managed": "true",
         "Off": "false",
         "Count": "3",
@@ -219,7 +221,7 @@ def test_dependency_order_follows_refs_getatts_subs_and_depends_on() -> None:
         "Role": {"Properties": {"Ref": {"Ref": "Bucket"}}},
     }
 
-    order = cloudformation.dependency_order(resources)
+    order = dependency_order(resources)
 
     assert order.index("Bucket") < order.index("Role") < order.index("Fn") < order.index("Custom")
 
