@@ -17,7 +17,7 @@ replaces those code paths; each module below owns one part:
   and its answers awaited;
 - ``resource_types``: which model creates each resource type, with the models moto lacks or
   gets wrong in ``lambda_resources``, ``s3_bucket`` and ``placeholders`` (types recorded but not
-  emulated);
+  emulated), and what they share in ``model_base``;
 - ``stack_events``: the events and statuses a stack shows; ``errors``: the failures it reports;
   ``settings``: the timeouts ``install`` sets.
 

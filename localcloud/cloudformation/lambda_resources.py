@@ -16,7 +16,7 @@ from moto.awslambda import models as lambda_models
 from moto.awslambda.exceptions import UnknownEventConfig, UnknownFunctionException
 from moto.awslambda.utils import get_backend as get_lambda_backend
 
-from localcloud.cloudformation.local_model import LocalModel
+from localcloud.cloudformation.model_base import LocalModel, extend_create
 
 logger = logging.getLogger(__name__)
 
@@ -100,30 +100,23 @@ class EventInvokeConfigResource(LocalModel):
             logger.debug("event invoke config of %s already gone", self.function_name)
 
 
+def _apply_dropped_properties(
+    function: lambda_models.LambdaFunction,
+    properties: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> None:
+    extra = {key: properties[key] for key in _FUNCTION_CONFIG_PROPERTIES if key in properties}
+    if extra:
+        function.update_configuration(extra)
+    if "Architectures" in properties:
+        function.architectures = properties["Architectures"]
+
+
 def patch_lambda_function() -> None:
     """Keep the function properties moto's create drops; let inline code be updated in place."""
     function_cls = lambda_models.LambdaFunction
-    original_create = function_cls.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
     original_update = function_cls.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-
-    def create(
-        cls: type[lambda_models.LambdaFunction],
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> lambda_models.LambdaFunction:
-        function = original_create(
-            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-        )
-        properties = cloudformation_json["Properties"]
-        extra = {key: properties[key] for key in _FUNCTION_CONFIG_PROPERTIES if key in properties}
-        if extra:
-            function.update_configuration(extra)
-        if "Architectures" in properties:
-            function.architectures = properties["Architectures"]
-        return function
 
     def update(  # noqa: PLR0917 - moto's update_from_cloudformation_json signature
         cls: type[lambda_models.LambdaFunction],
@@ -146,5 +139,5 @@ def patch_lambda_function() -> None:
             cls, original_resource, new_resource_name, updated, account_id, region_name
         )
 
-    function_cls.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign,assignment]
+    extend_create(function_cls, _apply_dropped_properties)
     function_cls.update_from_cloudformation_json = classmethod(update)  # type: ignore[method-assign,assignment]

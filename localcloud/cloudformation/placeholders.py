@@ -11,7 +11,7 @@ import logging
 import re
 from typing import Any
 
-from localcloud.cloudformation.local_model import LocalModel
+from localcloud.cloudformation.model_base import LocalModel
 
 logger = logging.getLogger(__name__)
 

@@ -16,11 +16,20 @@ from moto.utilities.utils import get_partition
 
 from localcloud.cloudformation.custom_resources import stringify_properties
 from localcloud.cloudformation.errors import BucketNotEmptyError
+from localcloud.cloudformation.model_base import extend_create
 
 logger = logging.getLogger(__name__)
 
 
-def _apply_bucket_properties(backend: Any, name: str, properties: dict[str, Any]) -> None:
+def _s3_backend(account_id: str, region_name: str) -> Any:
+    return s3_models.s3_backends[account_id][get_partition(region_name)]
+
+
+def _apply_bucket_properties(
+    bucket: s3_models.FakeBucket, properties: dict[str, Any], account_id: str, region_name: str
+) -> None:
+    backend = _s3_backend(account_id, region_name)
+    name = bucket.name
     versioning = (properties.get("VersioningConfiguration") or {}).get("Status")
     if versioning:
         backend.put_bucket_versioning(name, versioning)
@@ -32,22 +41,6 @@ def _apply_bucket_properties(backend: Any, name: str, properties: dict[str, Any]
 def patch_s3_bucket() -> None:
     """Apply versioning and public access block; update in place; refuse to drop objects."""
     bucket_cls = s3_models.FakeBucket
-    original_create = bucket_cls.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-
-    def create(
-        cls: type[s3_models.FakeBucket],
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> s3_models.FakeBucket:
-        bucket = original_create(
-            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-        )
-        backend = s3_models.s3_backends[account_id][get_partition(region_name)]
-        _apply_bucket_properties(backend, bucket.name, cloudformation_json.get("Properties", {}))
-        return bucket
 
     def update(  # noqa: PLR0917 - moto's update_from_cloudformation_json signature
         cls: type[s3_models.FakeBucket],
@@ -58,12 +51,12 @@ def patch_s3_bucket() -> None:
         region_name: str,
     ) -> s3_models.FakeBucket:
         properties = cloudformation_json.get("Properties", {})
-        backend = s3_models.s3_backends[account_id][get_partition(region_name)]
+        backend = _s3_backend(account_id, region_name)
         if "BucketName" in properties and properties["BucketName"] != original_resource.name:
             # A new name replaces the bucket. CloudFormation deletes the old one during cleanup
             # and only warns when it cannot; do the same here, at once.
-            replacement = create(
-                cls, properties["BucketName"], cloudformation_json, account_id, region_name
+            replacement = cls.create_from_cloudformation_json(
+                properties["BucketName"], cloudformation_json, account_id, region_name
             )
             try:
                 delete(cls, original_resource.name, cloudformation_json, account_id, region_name)
@@ -74,7 +67,7 @@ def patch_s3_bucket() -> None:
         if "Tags" in properties:
             tags = {tag["Key"]: tag["Value"] for tag in properties["Tags"]}
             backend.put_bucket_tagging(original_resource.name, tags)
-        _apply_bucket_properties(backend, original_resource.name, properties)
+        _apply_bucket_properties(original_resource, properties, account_id, region_name)
         return original_resource
 
     def delete(
@@ -84,7 +77,7 @@ def patch_s3_bucket() -> None:
         account_id: str,
         region_name: str,
     ) -> None:
-        backend = s3_models.s3_backends[account_id][get_partition(region_name)]
+        backend = _s3_backend(account_id, region_name)
         try:
             bucket = backend.get_bucket(resource_name)
         except MissingBucket:
@@ -97,6 +90,6 @@ def patch_s3_bucket() -> None:
             )
         backend.delete_bucket(resource_name)
 
-    bucket_cls.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign,assignment]
+    extend_create(bucket_cls, _apply_bucket_properties)
     bucket_cls.update_from_cloudformation_json = classmethod(update)  # type: ignore[method-assign,assignment]
     bucket_cls.delete_from_cloudformation_json = classmethod(delete)  # type: ignore[method-assign,assignment]
