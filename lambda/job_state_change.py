@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from transcribe_pipeline.clients import client
 from transcribe_pipeline.harvest import ForeignJobError, Harvest, HarvestResult, harvest
-from transcribe_pipeline.keys import JOB_NAME_PATTERN
+from transcribe_pipeline.keys import is_job_name
 from transcribe_pipeline.notify import publish_outcome
 from transcribe_pipeline.settings import Settings
 
@@ -70,7 +70,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> None:
     job_name = str(event.detail.get("TranscriptionJobName", ""))
     # A name Transcribe would refuse is no job of ours: looking it up would only raise (and be
     # retried for hours), since GetTranscriptionJob answers it with a validation error.
-    if not job_name.startswith(settings.job_name_prefix) or not JOB_NAME_PATTERN.match(job_name):
+    if not job_name.startswith(settings.job_name_prefix) or not is_job_name(job_name):
         logger.warning("Ignoring a job of another pipeline", extra={"job_name": job_name})
         return
     harvest_and_notify(job_name)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, single_metric
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -13,14 +14,21 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventBridgeNotificationEvent
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from transcribe_pipeline.clients import client, single_attempt_client
-from transcribe_pipeline.keys import S3Object
+from transcribe_pipeline.keys import RejectionClass, S3Object
+from transcribe_pipeline.metrics import REASON_DIMENSION, REJECTED_INPUTS_METRIC
 from transcribe_pipeline.settings import Settings
-from transcribe_pipeline.starter import ForeignBucketError, Outcome, start_transcription
+from transcribe_pipeline.starter import (
+    ConfigurationFaultError,
+    ForeignBucketError,
+    Outcome,
+    start_transcription,
+)
 from transcribe_pipeline.throttling import (
     CALL_ERRORS,
     Pacer,
@@ -36,6 +44,8 @@ transcribe = StartClient(single_attempt_client("transcribe"), Pacer(settings.sta
 s3 = client("s3")
 sqs = client("sqs")
 processor = BatchProcessor(event_type=EventType.SQS)
+# The stack sets it (the rejection-rate alarm reads it); without it rejections are only logged.
+METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "").strip() or None
 
 
 def object_from_event(event: dict[str, Any]) -> S3Object:
@@ -62,6 +72,10 @@ def record_handler(record: SQSRecord) -> None:
         # The rule only routes this bucket's events: anything else is not ours to touch.
         logger.exception("Ignoring an event for another bucket")
         return
+    except ConfigurationFaultError:
+        # Retried (then dead-lettered and alarmed) rather than recorded against the file.
+        logger.exception("Configuration fault: Transcribe refuses every upload")
+        raise
     except CALL_ERRORS as error:
         if is_retryable(error):
             come_back_sooner(record)
@@ -70,12 +84,36 @@ def record_handler(record: SQSRecord) -> None:
         logger.remove_keys(["source_key", "source_bucket"])
     if result.outcome is Outcome.REJECTED:
         logger.warning(
-            "Input rejected", extra={"job_name": result.job_name, "reason": result.reason}
+            "Input rejected",
+            extra={
+                "job_name": result.job_name,
+                "reason": result.reason,
+                "reason_class": result.reason_class,
+            },
         )
+        if result.reason_class is not None:
+            count_rejection(result.reason_class)
     else:
         logger.info(
             f"Transcription job {result.outcome.value}", extra={"job_name": result.job_name}
         )
+
+
+def count_rejection(reason_class: RejectionClass) -> None:
+    """One RejectedInputs data point, by reason class, as an embedded-metric-format log line.
+
+    A log line, not a PutMetricData call: no request, latency or permission per upload
+    (docs/cloudwatch-metrics.md).
+    """
+    if METRICS_NAMESPACE is None:
+        return
+    with single_metric(
+        name=REJECTED_INPUTS_METRIC,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=METRICS_NAMESPACE,
+    ) as metric:
+        metric.add_dimension(name=REASON_DIMENSION, value=reason_class.value)
 
 
 def come_back_sooner(record: SQSRecord) -> None:

@@ -22,6 +22,14 @@ METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "").strip() or None
 cloudwatch = client("cloudwatch")
 
 
+def log_failure(job_name: str, error: Exception) -> None:
+    """Log a job the sweep could not harvest, with its traceback (called in the except block)."""
+    logger.exception(
+        "Could not harvest a job; the next sweep tries again",
+        extra={"job_name": job_name, "error": str(error)},
+    )
+
+
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """One sweep; the counts are logged and returned for operators and tests."""
@@ -33,10 +41,23 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         lookback=LOOKBACK,
         grace=GRACE,
         stuck_after=STUCK_AFTER,
+        on_failure=log_failure,
     )
     if METRICS_NAMESPACE:
         publish_metrics(cloudwatch, METRICS_NAMESPACE, report)
     if report.stuck:
         logger.warning("Jobs stuck in QUEUED/IN_PROGRESS", extra={"jobs": report.stuck})
-    logger.info("Sweep done", extra={"examined": report.examined, "harvested": report.harvested})
-    return {"examined": report.examined, "harvested": report.harvested, "stuck": report.stuck}
+    logger.info(
+        "Sweep done",
+        extra={
+            "examined": report.examined,
+            "harvested": report.harvested,
+            "failed": report.failed,
+        },
+    )
+    return {
+        "examined": report.examined,
+        "harvested": report.harvested,
+        "stuck": report.stuck,
+        "failed": report.failed,
+    }

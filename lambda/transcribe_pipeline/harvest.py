@@ -22,6 +22,8 @@ from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.transcript import TranscriptError, readable_text
 
 JOB_NAME_META = "job-name"
+# Transcribe writes subtitles in UTF-8; the charset keeps browsers from guessing another.
+SUBTITLE_MEDIA_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt"}
 JOB_CREATED_META = "job-created"
 
 
@@ -56,7 +58,15 @@ class TranscriptMissingError(RuntimeError):
 
 def source_of(job: dict[str, Any], settings: Settings) -> S3Object:
     """The input object a job reads, checked to be in this pipeline's input bucket."""
-    bucket, key = parse_s3_uri(job["Media"]["MediaFileUri"])
+    uri = str(job.get("Media", {}).get("MediaFileUri", ""))
+    try:
+        bucket, key = parse_s3_uri(uri)
+    except ValueError:
+        # The pipeline starts every job on an s3:// URI: an https:// one (which Transcribe
+        # also accepts) is another application's job that happens to share the prefix.
+        raise ForeignJobError(
+            f"Job {job['TranscriptionJobName']} reads {uri!r}, not an s3:// URI of this pipeline"
+        ) from None
     if bucket != settings.input_bucket:
         raise ForeignJobError(
             f"Job {job['TranscriptionJobName']} reads bucket {bucket!r}, "
@@ -157,16 +167,15 @@ def _read_result(s3: Any, bucket: str, job_name: str) -> Any:
 
 def _subtitle_formats(job: dict[str, Any]) -> list[str]:
     uris = job.get("Subtitles", {}).get("SubtitleFileUris") or []
-    return [
-        uri.rsplit(".", 1)[-1].lower() for uri in uris if uri.lower().endswith((".srt", ".vtt"))
-    ]
+    extensions = [uri.rsplit(".", 1)[-1].lower() for uri in uris]
+    return [extension for extension in extensions if extension in SUBTITLE_MEDIA_TYPES]
 
 
 def _copy_subtitles(
     s3: Any, bucket: str, job_name: str, source_key: str, *, fmt: str, metadata: dict[str, str]
 ) -> str:
     key = transcript_key(source_key, fmt)
-    content_type = "text/vtt; charset=utf-8" if fmt == "vtt" else "application/x-subrip"
+    content_type = f"{SUBTITLE_MEDIA_TYPES[fmt]}; charset=utf-8"
     s3.copy_object(
         Bucket=bucket,
         Key=key,

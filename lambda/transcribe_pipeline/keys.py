@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-# Amazon Transcribe batch media formats (aws-facts.md); the extension decides the format.
+# Amazon Transcribe batch media formats; the extension decides the format.
 MEDIA_FORMATS = {
     "mp3": "mp3",
     "mp4": "mp4",
@@ -21,11 +22,33 @@ MEDIA_FORMATS = {
 }
 MAX_MEDIA_BYTES = 2 * 1024**3  # Transcribe rejects files over 2 GB.
 MAX_S3_KEY_BYTES = 1024
-JOB_NAME_PATTERN = re.compile(r"^[0-9a-zA-Z._-]{1,200}$")
+# Use with fullmatch: with match, "$" would also accept a name ending in a line break.
+JOB_NAME_PATTERN = re.compile(r"[0-9a-zA-Z._-]{1,200}")
 _HASH_CHARS = 16
 _STEM_CHARS = 64
 TRANSCRIPTS_PREFIX = "transcripts/"
 FAILED_PREFIX = "failed/"
+
+
+class RejectionClass(enum.StrEnum):
+    """Why an upload was refused, in a few classes (the RejectedInputs metric's dimension)."""
+
+    FOLDER = "folder"
+    EXTENSION = "extension"
+    EMPTY = "empty"
+    TOO_LARGE = "too-large"
+    URI_TOO_LONG = "uri-too-long"
+    GONE = "gone"
+    TRANSCRIBE_REFUSED = "transcribe-refused"
+    MEDIA_TOO_LONG = "media-too-long"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An upload that can never be transcribed: its class and a reason for people."""
+
+    reason_class: RejectionClass
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -55,20 +78,43 @@ def decode_event_key(raw: str) -> str:
     return unquote_plus(raw)
 
 
-def rejection_reason(obj: S3Object) -> str | None:
+def rejection(obj: S3Object) -> Rejection | None:
     """Why the object can never be transcribed, or None when it may be sent to Transcribe."""
     if obj.key.endswith("/"):
-        return "The object is a folder marker (its key ends with '/'), not a media file."
+        return Rejection(
+            RejectionClass.FOLDER,
+            "The object is a folder marker (its key ends with '/'), not a media file.",
+        )
     if obj.media_format is None:
         allowed = ", ".join(sorted(MEDIA_FORMATS))
-        return f"Unsupported file extension; Amazon Transcribe accepts: {allowed}."
+        return Rejection(
+            RejectionClass.EXTENSION,
+            f"Unsupported file extension; Amazon Transcribe accepts: {allowed}.",
+        )
     if obj.size is not None and obj.size == 0:
-        return "The object is empty (0 bytes)."
+        return Rejection(RejectionClass.EMPTY, "The object is empty (0 bytes).")
     if obj.size is not None and obj.size > MAX_MEDIA_BYTES:
-        return f"The object is {obj.size} bytes; Amazon Transcribe accepts at most 2 GB."
+        return Rejection(
+            RejectionClass.TOO_LARGE,
+            f"The object is {obj.size} bytes; Amazon Transcribe accepts at most 2 GB.",
+        )
     if len(obj.uri) > 2000:
-        return "The object's S3 URI is longer than the 2000 characters Transcribe accepts."
+        return Rejection(
+            RejectionClass.URI_TOO_LONG,
+            "The object's S3 URI is longer than the 2000 characters Transcribe accepts.",
+        )
     return None
+
+
+def rejection_reason(obj: S3Object) -> str | None:
+    """The reason of :func:`rejection`, or None when the object may be sent to Transcribe."""
+    refused = rejection(obj)
+    return refused.reason if refused else None
+
+
+def is_job_name(name: str) -> bool:
+    """Whether ``name`` is a job name Transcribe accepts (the whole string, no line break)."""
+    return JOB_NAME_PATTERN.fullmatch(name) is not None
 
 
 def job_name_for(obj: S3Object, *, prefix: str) -> str:
@@ -100,14 +146,20 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
 
 
 def output_key(prefix: str, source_key: str, suffix: str) -> str:
-    """``<prefix><source key><suffix>``, hashed when it would pass S3's 1024-byte key limit."""
+    """``<prefix><source key><suffix>``, or a shortened form when that passes 1024 bytes.
+
+    Every full form ends with ``suffix`` (``.txt``, ``.json``...: a dot and letters). A
+    shortened form ends with ``.sha256-`` and the 64 hex digits of the source key's SHA-256
+    instead, so it never ends with a suffix: no key that fits can be crafted onto a long key's
+    output, and two long keys share one only if their SHA-256 collides.
+    """
     key = f"{prefix}{source_key}{suffix}"
     if len(key.encode("utf-8")) <= MAX_S3_KEY_BYTES:
         return key
-    digest = hashlib.sha256(source_key.encode("utf-8")).hexdigest()
-    room = MAX_S3_KEY_BYTES - len(f"{prefix}…-{digest}{suffix}".encode())
+    tail = f"…{suffix}.sha256-{hashlib.sha256(source_key.encode('utf-8')).hexdigest()}"
+    room = MAX_S3_KEY_BYTES - len(f"{prefix}{tail}".encode())
     head = source_key.encode("utf-8")[:room].decode("utf-8", "ignore")
-    return f"{prefix}{head}…-{digest}{suffix}"
+    return f"{prefix}{head}{tail}"
 
 
 def transcript_key(source_key: str, extension: str) -> str:

@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+# SNS refuses a Subject of 100 characters or more, or one with line breaks or control
+# characters (docs/sns-publish.md).
+MAX_SUBJECT_CHARS = 99
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]+")
+
+
+def notice_subject(status: str, job_name: str) -> str:
+    """The e-mail subject of a notice: printable ASCII, fewer than 100 characters."""
+    subject = _NOT_PRINTABLE_ASCII.sub("?", f"Transcription {status.lower()}: {job_name}")
+    return subject[:MAX_SUBJECT_CHARS]
 
 
 def publish_outcome(
@@ -24,7 +36,6 @@ def publish_outcome(
         message["reason"] = reason
     sns.publish(
         TopicArn=topic_arn,
-        # SNS subjects are ASCII, at most 100 characters.
-        Subject=f"Transcription {status.lower()}: {job_name}"[:100],
+        Subject=notice_subject(status, job_name),
         Message=json.dumps(message, ensure_ascii=False, indent=2),
     )

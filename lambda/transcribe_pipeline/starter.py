@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from transcribe_pipeline.clients import error_code
-from transcribe_pipeline.keys import S3Object, job_name_for, rejection_reason
+from transcribe_pipeline.keys import (
+    Rejection,
+    RejectionClass,
+    S3Object,
+    job_name_for,
+    rejection,
+)
 from transcribe_pipeline.records import write_failure
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.throttling import is_media_too_long
@@ -30,10 +37,29 @@ class StartResult:
     outcome: Outcome
     job_name: str | None
     reason: str | None = None
+    reason_class: RejectionClass | None = None
 
 
 class ForeignBucketError(ValueError):
     """An event named a bucket other than this pipeline's input bucket."""
+
+
+class ConfigurationFaultError(RuntimeError):
+    """Transcribe refused the request for a cause every upload shares (permissions, key...).
+
+    Not the file's fault: recording a failure would silently reject every upload until the
+    configuration is fixed, so the message is retried instead (and ends in the DLQ, alarmed).
+    """
+
+
+# What a BadRequestException names when the pipeline, not the file, is at fault: the custom
+# vocabulary, the KMS key, a permission or the data-access role are the same for every upload
+# (docs/transcribe-api.md, "Refusals of StartTranscriptionJob"). Words, not whole messages:
+# AWS does not document the texts, so a reworded message still counts.
+_CONFIGURATION_WORDS = re.compile(
+    r"\b(vocabular(?:y|ies)|kms|permissions?|access ?denied|not authori[sz]ed|roles?)\b",
+    re.IGNORECASE,
+)
 
 
 def start_request(obj: S3Object, job_name: str, settings: Settings) -> dict[str, Any]:
@@ -86,23 +112,23 @@ def start_transcription(
         raise ForeignBucketError(
             f"Event for bucket {obj.bucket!r}; this pipeline reads only {settings.input_bucket!r}"
         )
-    reason = rejection_reason(obj)
+    refused = rejection(obj)
     job_name = job_name_for(obj, prefix=settings.job_name_prefix)
-    if reason is None:
+    if refused is None:
         try:
             transcribe.start_transcription_job(**start_request(obj, job_name, settings))
         except ClientError as error:
-            reason = _permanent_reason(error)
-            if reason is None and error_code(error) == "ConflictException":
+            refused = _permanent_refusal(error, obj, s3=s3)
+            if refused is None and error_code(error) == "ConflictException":
                 return _confirm_same_object(obj, job_name, transcribe=transcribe)
-            if reason is None:
+            if refused is None:
                 raise
         else:
             return StartResult(Outcome.STARTED, job_name)
-        write_failure(s3, settings.output_bucket, obj, job_name=job_name, reason=reason)
-        return StartResult(Outcome.REJECTED, job_name, reason)
-    write_failure(s3, settings.output_bucket, obj, job_name=None, reason=reason)
-    return StartResult(Outcome.REJECTED, None, reason)
+        write_failure(s3, settings.output_bucket, obj, job_name=job_name, reason=refused.reason)
+        return StartResult(Outcome.REJECTED, job_name, refused.reason, refused.reason_class)
+    write_failure(s3, settings.output_bucket, obj, job_name=None, reason=refused.reason)
+    return StartResult(Outcome.REJECTED, None, refused.reason, refused.reason_class)
 
 
 def _confirm_same_object(obj: S3Object, job_name: str, *, transcribe: Any) -> StartResult:
@@ -120,11 +146,42 @@ class JobNameCollisionError(RuntimeError):
     """A job of the same name exists for a different object."""
 
 
-def _permanent_reason(error: ClientError) -> str | None:
-    """The failure reason when Transcribe refused for good, None when a retry may succeed."""
+def _permanent_refusal(error: ClientError, obj: S3Object, *, s3: Any) -> Rejection | None:
+    """The rejection when Transcribe refused this file for good; None when a retry may succeed.
+
+    Raises ConfigurationFaultError when the refusal names the pipeline's configuration.
+    """
     message = str(error.response.get("Error", {}).get("Message", ""))
     if error_code(error) == "BadRequestException":
-        return f"Amazon Transcribe rejected the job: {message}"
+        if not _CONFIGURATION_WORDS.search(message):
+            return Rejection(
+                RejectionClass.TRANSCRIBE_REFUSED, f"Amazon Transcribe rejected the job: {message}"
+            )
+        # "The S3 URI that you provided can't be accessed. Make sure that you have read
+        # permission..." is also the answer for an upload deleted before its job started: that
+        # one file's fault, and the only such case the pipeline can tell apart.
+        if not _exists(s3, obj):
+            return Rejection(
+                RejectionClass.GONE,
+                f"The object was deleted before its transcription started ({message})",
+            )
+        raise ConfigurationFaultError(
+            f"Amazon Transcribe refused {obj.uri} for a cause every upload shares; fix the "
+            f"pipeline's configuration: {message}"
+        ) from error
     if is_media_too_long(error):
-        return f"Amazon Transcribe rejected the media: {message}"
+        return Rejection(
+            RejectionClass.MEDIA_TOO_LONG, f"Amazon Transcribe rejected the media: {message}"
+        )
     return None
+
+
+def _exists(s3: Any, obj: S3Object) -> bool:
+    """Whether the uploaded object is still there (HeadObject; a 404 means deleted)."""
+    try:
+        s3.head_object(Bucket=obj.bucket, Key=obj.key)
+    except ClientError as error:
+        if error_code(error) in {"404", "NoSuchKey", "NotFound"}:
+            return False
+        raise
+    return True

@@ -198,6 +198,7 @@ FOREIGN_JOB_NAMES = {
     "no name at all": "",
     "our prefix and path segments": f"{PREFIX}../../transcripts/x",
     "our prefix and a name longer than Transcribe allows": PREFIX + "a" * 300,
+    "our prefix and a trailing newline": f"{PREFIX}talk-0123456789abcdef\n",
 }
 
 
@@ -206,7 +207,7 @@ def validating_get(original: Any) -> Any:
 
     def get_transcription_job(**request: Any) -> Any:
         name = request["TranscriptionJobName"]
-        if not JOB_NAME_PATTERN.match(name):
+        if not JOB_NAME_PATTERN.fullmatch(name):
             raise ClientError(
                 {
                     "Error": {

@@ -39,6 +39,48 @@ def test_a_completed_job_has_its_subtitles_copied_beside_the_transcript(cloud, j
     assert cloud.read_output(f"transcripts/{KEY}.vtt") == sample_text("transcribeResult.vtt")
 
 
+def test_each_readable_output_carries_its_content_type_with_charset_and_the_jobs_metadata(
+    cloud, job_state, context
+):
+    # Given a completed job that produced a transcript and SRT and VTT subtitles
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+    created = cloud.transcribe.get_transcription_job(TranscriptionJobName=JOB)[
+        "TranscriptionJob"
+    ]["CreationTime"]
+
+    # When its COMPLETED event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then each output says what it is, in UTF-8, and which job wrote it
+    expected = {
+        "txt": "text/plain; charset=utf-8",
+        "srt": "application/x-subrip; charset=utf-8",
+        "vtt": "text/vtt; charset=utf-8",
+    }
+    for extension, content_type in expected.items():
+        head = cloud.s3.head_object(Bucket="media-out", Key=f"transcripts/{KEY}.{extension}")
+        assert head["ContentType"] == content_type, extension
+        assert head["Metadata"] == {"job-name": JOB, "job-created": created.isoformat()}
+
+
+def test_a_failure_record_is_json_with_the_jobs_metadata(cloud, job_state, context):
+    # Given a job Transcribe failed
+    cloud.start_job(JOB, KEY)
+    cloud.fail_job(JOB, "The media could not be decoded.")
+    created = cloud.transcribe.get_transcription_job(TranscriptionJobName=JOB)[
+        "TranscriptionJob"
+    ]["CreationTime"]
+
+    # When its FAILED event is handled
+    job_state.handler(job_state_change(JOB, "FAILED"), context)
+
+    # Then the record is JSON and names the job that wrote it
+    head = cloud.s3.head_object(Bucket="media-out", Key=f"failed/{KEY}.json")
+    assert head["ContentType"] == "application/json"
+    assert head["Metadata"] == {"job-name": JOB, "job-created": created.isoformat()}
+
+
 def test_a_key_with_special_characters_keeps_them_in_the_transcript_key(cloud, job_state, context):
     # Given a completed job of a key with a space, a plus, a literal %2B and non-ASCII
     key = "conférences/a+b %2B é.mp3"

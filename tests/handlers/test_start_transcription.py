@@ -241,22 +241,142 @@ def test_a_record_whose_start_may_succeed_later_is_the_only_one_retried(
     assert cloud.output_keys("failed/") == []
 
 
-def test_a_request_transcribe_rejects_as_bad_gets_a_failure_record_and_is_not_retried(
+def test_a_start_refused_for_a_missing_vocabulary_is_retried_not_recorded(
     cloud, load_handler, context
 ):
-    # Given a pipeline configured with a vocabulary that does not exist (BadRequestException)
+    # Given a pipeline configured with a vocabulary that does not exist: Transcribe answers
+    # BadRequestException "The requested vocabulary couldn't be found..." for every upload
     starter = load_handler("start_transcription", VOCABULARY_NAME="no-such-vocabulary")
-    batch = sqs_batch(cloud.upload("talks/vocab.mp3"))
+    batch = sqs_batch(cloud.upload("talks/vocab.mp3"), cloud.upload("talks/other.mp3"))
+
+    # When the batch is handled (every record fails, so the whole invocation fails: the
+    # function's Errors alarm)
+    with pytest.raises(BatchProcessingError, match="vocabulary couldn't be found"):
+        starter.handler(batch, context)
+
+    # Then the messages go back to the queue (retried, then dead-lettered and alarmed), and
+    # no file is marked as failed
+    assert cloud.job_uris() == {}
+    assert cloud.output_keys("failed/") == []
+
+
+# BadRequestException texts naming the pipeline's configuration rather than the file.
+CONFIGURATION_FAULTS = {
+    # AWS's text when the caller or the data-access role cannot read the media.
+    "media permission": (
+        "The S3 URI that you provided can't be accessed. Make sure that you have read "
+        "permission and try your request again."
+    ),
+    "KMS key": "The KMS key that you specified can't be used to encrypt the output.",
+    "data-access role": "Amazon Transcribe can't assume the role that you specified.",
+}
+
+
+@pytest.mark.parametrize("message", CONFIGURATION_FAULTS.values(), ids=CONFIGURATION_FAULTS)
+def test_a_start_refused_for_a_configuration_fault_is_retried_not_recorded(
+    cloud, starter, context, monkeypatch, message
+):
+    # Given an upload that is there, Transcribe refusing it for a configuration cause, and a
+    # second upload in the same batch that starts
+    events = [cloud.upload("talks/keynote.mp3"), cloud.upload("talks/fine.mp3")]
+    calls, _ = fail_starts_of(
+        starter, monkeypatch, "talks/keynote.mp3", "BadRequestException", message
+    )
+    batch = sqs_batch(*events)
+
+    # When the batch is handled
+    response = starter.handler(batch, context)
+
+    # Then it was tried once and goes back to the queue, with no failure record
+    assert calls == ["talks/keynote.mp3", "talks/fine.mp3"]
+    assert failed_ids(response) == message_ids(batch)[:1]
+    assert cloud.output_keys("failed/") == []
+
+
+def test_an_upload_deleted_before_its_start_gets_a_failure_record_not_a_retry(
+    cloud, starter, context, monkeypatch
+):
+    # Given an upload deleted before its job started, which Transcribe cannot read
+    event = cloud.upload("talks/gone.mp3")
+    cloud.s3.delete_object(Bucket=INPUT_BUCKET, Key="talks/gone.mp3")
+    fail_starts_of(
+        starter, monkeypatch, "talks/gone.mp3", "BadRequestException",
+        CONFIGURATION_FAULTS["media permission"],
+    )  # fmt: skip
+    batch = sqs_batch(event)
+
+    # When the batch is handled
+    response = starter.handler(batch, context)
+
+    # Then that one file is recorded as failed, and not retried
+    assert response["batchItemFailures"] == []
+    assert "deleted" in cloud.read_output_json("failed/talks/gone.mp3.json")["reason"]
+
+
+def test_a_request_transcribe_refuses_for_the_file_gets_a_failure_record_and_is_not_retried(
+    cloud, starter, context, monkeypatch
+):
+    # Given Transcribe refusing one upload with a BadRequest that names nothing of the pipeline
+    event = cloud.upload("talks/odd.mp3")
+    message = (
+        "1 validation error detected: Value at 'media.mediaFileUri' failed to satisfy "
+        "constraint: Member must have length less than or equal to 2000"
+    )
+    fail_starts_of(starter, monkeypatch, "talks/odd.mp3", "BadRequestException", message)
+    batch = sqs_batch(event)
 
     # When the batch is handled
     response = starter.handler(batch, context)
 
     # Then the record succeeds (no retry storm) and the failure is recorded with the job name
     assert response["batchItemFailures"] == []
-    assert cloud.job_uris() == {}
-    record = cloud.read_output_json("failed/talks/vocab.mp3.json")
-    assert record["job"].startswith(f"{PREFIX}vocab-")
-    assert "vocabulary" in record["reason"]
+    record = cloud.read_output_json("failed/talks/odd.mp3.json")
+    assert record["job"].startswith(f"{PREFIX}odd-")
+    assert message in record["reason"]
+
+
+def emf_lines(output: str) -> list[dict[str, Any]]:
+    """The CloudWatch embedded-metric-format documents among a function's output lines."""
+    documents = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    return [document for document in documents if "_aws" in document]
+
+
+@pytest.mark.parametrize(
+    ("key", "body", "reason_class"),
+    [
+        ("notes/readme.txt", b"text", "extension"),
+        ("empty/nothing.mp3", b"", "empty"),
+        ("a folder/", b"", "folder"),
+    ],
+)
+def test_a_rejected_upload_counts_in_rejected_inputs_by_reason_class(
+    cloud, load_handler, context, capsys, key, body, reason_class
+):
+    # Given a start function configured with the stack's metrics namespace
+    starter = load_handler("start_transcription", METRICS_NAMESPACE="TranscriptionPipeline/Test")
+    batch = sqs_batch(cloud.upload(key, body))
+    capsys.readouterr()
+
+    # When an upload it must reject is handled
+    starter.handler(batch, context)
+
+    # Then one RejectedInputs data point with that reason class is logged for CloudWatch
+    (document,) = emf_lines(capsys.readouterr().out)
+    (directive,) = document["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "TranscriptionPipeline/Test"
+    assert directive["Metrics"] == [{"Name": "RejectedInputs", "Unit": "Count"}]
+    assert "Reason" in directive["Dimensions"][0]
+    assert (document["RejectedInputs"], document["Reason"]) == ([1.0], reason_class)
+
+
+def test_a_started_job_counts_no_rejection(cloud, load_handler, context, capsys):
+    starter = load_handler("start_transcription", METRICS_NAMESPACE="TranscriptionPipeline/Test")
+    batch = sqs_batch(cloud.upload("talks/fine.mp3"))
+    capsys.readouterr()
+
+    starter.handler(batch, context)
+
+    assert emf_lines(capsys.readouterr().out) == []
 
 
 def test_media_too_long_for_transcribe_gets_a_failure_record_and_is_not_retried(

@@ -166,3 +166,90 @@ def test_a_sweep_publishes_its_stuck_jobs_count(cloud, job_state, load_handler, 
         Statistics=["Maximum"],
     )
     assert [point["Maximum"] for point in stats["Datapoints"]] == [1.0]
+
+
+# moto lists jobs in the order they were started; AWS lists the newest first. Either way a job
+# listed before the lost one must not keep the sweep from reaching it.
+POISON = f"{PREFIX}poison-0123456789abcdef"
+
+
+def lost_job_listed_after(cloud, poison_setup) -> None:
+    """Set up a poison job (listed first), then a lost-event job of this pipeline."""
+    poison_setup()
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+    for name in (POISON, JOB):
+        cloud.age_job(name, created=timedelta(minutes=15), completed=timedelta(minutes=10))
+
+
+def test_a_completed_job_whose_result_is_gone_does_not_stop_the_sweep(
+    cloud, sweeper_handler, context
+):
+    # Given a completed job of this pipeline whose <job>.json was deleted, listed before a lost job
+    def poison() -> None:
+        cloud.start_job(POISON, "talks/poison.mp3")
+        cloud.complete_job(POISON)
+        cloud.s3.delete_object(Bucket="media-out", Key=f"{POISON}.json")
+
+    lost_job_listed_after(cloud, poison)
+
+    # When the sweep runs
+    report = sweeper_handler.handler(scheduled_event(), context)
+
+    # Then the lost job is harvested and the broken one is reported, not raised
+    assert report["harvested"] == [JOB]
+    assert report["failed"] == [POISON]
+    assert cloud.read_output(f"transcripts/{KEY}.txt") == "Hello world. This is a test.\n"
+
+
+def test_a_same_prefix_job_reading_an_https_uri_is_skipped_as_foreign(
+    cloud, sweeper_handler, context
+):
+    # Given a finished job with this prefix, started by another application on an https:// URI,
+    # listed before a lost job of this pipeline
+    def poison() -> None:
+        cloud.transcribe.start_transcription_job(
+            TranscriptionJobName=POISON,
+            Media={"MediaFileUri": "https://example.com/media/talk.mp3"},
+            MediaFormat="mp3",
+            LanguageCode="en-US",
+        )
+        cloud.advance_job_to(POISON, "COMPLETED")
+
+    lost_job_listed_after(cloud, poison)
+
+    # When the sweep runs
+    report = sweeper_handler.handler(scheduled_event(), context)
+
+    # Then the lost job is harvested and the foreign one is left alone, not counted as a failure
+    assert report["harvested"] == [JOB]
+    assert report["failed"] == []
+    assert cloud.output_keys("transcripts/") == [
+        f"transcripts/{KEY}.srt",
+        f"transcripts/{KEY}.txt",
+        f"transcripts/{KEY}.vtt",
+    ]
+
+
+def test_a_sweep_counts_the_jobs_it_could_not_harvest_in_a_metric(
+    cloud, load_handler, context
+):
+    # Given a sweeper with a metrics namespace, and a completed job whose result is gone
+    sweeper_handler = load_handler("sweeper", METRICS_NAMESPACE="TranscriptionPipeline/Test")
+    cloud.start_job(POISON, "talks/poison.mp3")
+    cloud.complete_job(POISON, write_result=False)
+    cloud.age_job(POISON, created=timedelta(minutes=15), completed=timedelta(minutes=10))
+
+    # When the sweep runs
+    sweeper_handler.handler(scheduled_event(), context)
+
+    # Then SweepFailures = 1 is in the namespace the alarm reads
+    stats = sweeper_handler.cloudwatch.get_metric_statistics(
+        Namespace="TranscriptionPipeline/Test",
+        MetricName="SweepFailures",
+        StartTime=datetime.now(UTC) - timedelta(hours=1),
+        EndTime=datetime.now(UTC) + timedelta(hours=1),
+        Period=3600,
+        Statistics=["Maximum"],
+    )
+    assert [point["Maximum"] for point in stats["Datapoints"]] == [1.0]

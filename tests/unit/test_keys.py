@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import quote_plus
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from transcribe_pipeline.keys import (
@@ -14,6 +15,7 @@ from transcribe_pipeline.keys import (
     S3Object,
     decode_event_key,
     failure_key,
+    is_job_name,
     job_name_for,
     output_key,
     parse_s3_uri,
@@ -49,6 +51,17 @@ def test_a_job_name_is_always_one_transcribe_accepts(bucket, key, version, prefi
 
     assert JOB_NAME_PATTERN.fullmatch(name)
     assert name.startswith(prefix)
+
+
+@pytest.mark.parametrize(
+    "name", ["tp-talk-0123456789abcdef\n", "\ntp-talk", "tp-talk\r\n", "tp talk", "", "a" * 201]
+)
+def test_a_string_transcribe_would_refuse_is_not_a_job_name(name):
+    assert not is_job_name(name)
+
+
+def test_a_name_of_the_allowed_characters_is_a_job_name():
+    assert is_job_name("tp-Talk_2.final-0123456789abcdef")
 
 
 @given(key=keys, version=version_ids, prefix=prefixes)
@@ -209,7 +222,52 @@ def test_an_output_key_is_the_full_key_when_it_fits_and_never_passes_1024_bytes(
     if len(plain.encode("utf-8")) <= MAX_S3_KEY_BYTES:
         assert result == plain
     else:
-        assert result.startswith("transcripts/") and result.endswith(f".{extension}")
+        assert result.startswith("transcripts/") and f".{extension}" in result
+
+
+def test_an_output_key_of_exactly_1024_bytes_is_the_full_key():
+    key = "talks/" + "a" * (MAX_S3_KEY_BYTES - len("transcripts/talks/.txt"))
+    plain = f"transcripts/{key}.txt"
+    assert len(plain.encode("utf-8")) == MAX_S3_KEY_BYTES
+
+    assert transcript_key(key, "txt") == plain
+
+
+def test_an_output_key_one_byte_over_1024_is_shortened():
+    key = "talks/" + "a" * (MAX_S3_KEY_BYTES + 1 - len("transcripts/talks/.txt"))
+
+    result = transcript_key(key, "txt")
+
+    assert result != f"transcripts/{key}.txt"
+    assert len(result.encode("utf-8")) <= MAX_S3_KEY_BYTES
+
+
+# A key whose outputs must be shortened (1210 bytes), and the suffixes the pipeline writes.
+LONG_KEY = "talks/" + "é" * 600 + ".mp3"
+OUTPUT_FORMS = [("transcripts/", ".txt"), ("transcripts/", ".srt"), ("failed/", ".json")]
+
+
+@given(key=long_keys, form=st.sampled_from(OUTPUT_FORMS))
+@example(key=LONG_KEY, form=("transcripts/", ".txt"))
+def test_no_key_that_fits_can_be_crafted_onto_a_shortened_output(key, form):
+    # The attack: read a long key's shortened output and upload its middle (or all of it after
+    # the prefix) as a key of its own, which fits and so is kept verbatim.
+    prefix, suffix = form
+    assume(len(f"{prefix}{key}{suffix}".encode("utf-8")) > MAX_S3_KEY_BYTES)
+    shortened = output_key(prefix, key, suffix)
+    middle = shortened[len(prefix) :]
+    crafted = {middle, middle[: -len(suffix)], middle.removesuffix(suffix)} - {key}
+
+    for candidate in crafted:
+        assert output_key(prefix, candidate, suffix) != shortened, candidate
+
+
+@given(key=long_keys, form=st.sampled_from(OUTPUT_FORMS))
+def test_a_shortened_output_never_ends_with_the_suffix_every_full_output_ends_with(key, form):
+    prefix, suffix = form
+    assume(len(f"{prefix}{key}{suffix}".encode("utf-8")) > MAX_S3_KEY_BYTES)
+
+    assert not output_key(prefix, key, suffix).endswith(suffix)
 
 
 @given(key=any_keys)
@@ -225,11 +283,9 @@ def test_two_sources_never_share_an_output_key_even_when_shortened(pair):
     assert failure_key(one) != failure_key(other)
 
 
-def test_a_very_long_key_is_shortened_keeping_its_beginning_and_the_output_suffix():
-    key = "talks/" + "é" * 600 + ".mp3"  # 1210 bytes
-
-    result = output_key("transcripts/", key, ".txt")
+def test_a_very_long_key_is_shortened_keeping_its_beginning_the_suffix_and_its_hash():
+    result = output_key("transcripts/", LONG_KEY, ".txt")
 
     assert len(result.encode("utf-8")) <= MAX_S3_KEY_BYTES
     assert result.startswith("transcripts/talks/éé")
-    assert result.endswith(".txt")
+    assert result.endswith(".txt.sha256-" + hashlib.sha256(LONG_KEY.encode("utf-8")).hexdigest())
