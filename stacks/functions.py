@@ -32,6 +32,8 @@ POWERTOOLS_REGIONAL_ACCOUNTS = {
     "us-gov-west-1": "165093116878",
 }
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python312-arm64"
+# Powertools' service name: in every log line, and a dimension of every metric it writes.
+SERVICE_NAME = "transcription-pipeline"
 
 
 class PipelineFunction(Construct):
@@ -88,7 +90,7 @@ class PipelineFunction(Construct):
             ),
             description=description,
             environment={
-                "POWERTOOLS_SERVICE_NAME": "transcription-pipeline",
+                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 **environment,
             },

@@ -49,6 +49,7 @@ class JobStarter(Construct):
         environment: dict[str, str],
         concurrency: int,
         start_jobs_per_second: int,
+        metrics_namespace: str,
         log_retention: logs.RetentionDays,
         powertools_layer_version: int,
         encryption_key: kms.IKey | None,
@@ -124,6 +125,9 @@ class JobStarter(Construct):
                 # Each concurrent batch's equal share of the start quota (throttling.Pacer).
                 "START_RATE_PER_SECOND": start_rate(start_jobs_per_second, concurrency),
                 "START_QUEUE_URL": self.queue.queue_url,
+                # RejectedInputs, written as embedded-metric-format log lines: CloudWatch Logs
+                # extracts them, so the function needs no cloudwatch: permission.
+                "METRICS_NAMESPACE": metrics_namespace,
             },
             timeout=FUNCTION_TIMEOUT,
             log_retention=log_retention,
@@ -142,7 +146,10 @@ class JobStarter(Construct):
             function, output_bucket, job_name_prefix=job_name_prefix, encryption_key=encryption_key
         )
         # StartTranscriptionJob's dependent action: the caller must be able to read the media.
+        # It is also what HeadObject needs, to tell an upload deleted before its start from a
+        # configuration fault; without ListBucket, a missing key would answer 403, not 404.
         allow(function, ["s3:GetObject"], uploads)
+        allow(function, ["s3:ListBucket"], [input_bucket.bucket_arn])
         allow(function, ["s3:PutObject"], objects(output_bucket, "failed/*"))
         use_key(function, encryption_key, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 

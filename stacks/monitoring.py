@@ -16,10 +16,26 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-STUCK_JOBS_METRIC = "StuckJobs"
+from stacks.functions import SERVICE_NAME
+from transcribe_pipeline.keys import RejectionClass
+from transcribe_pipeline.metrics import (
+    REASON_DIMENSION,
+    REJECTED_INPUTS_METRIC,
+    STUCK_JOBS_METRIC,
+    SWEEP_FAILURES_METRIC,
+)
+
 # An upload event older than this has waited through many receives: starts are failing.
 OLDEST_START_MESSAGE = Duration.minutes(15)
 _PERIOD = Duration.minutes(5)
+# Rejections that signal a fault rather than bad files: more than half of at least
+# REJECTION_MIN_UPLOADS uploads in an hour. A fault (a misconfiguration Transcribe reports in
+# words the start function does not know, an uploader sending the wrong files) rejects nearly
+# every upload; users' stray non-media files are a minority of an hour's uploads, and the
+# minimum keeps one or two bad files among a handful from paging anyone.
+REJECTION_RATE_PERIOD = Duration.hours(1)
+REJECTION_RATE_THRESHOLD = 0.5
+REJECTION_MIN_UPLOADS = 5
 
 
 class Monitoring(Construct):
@@ -34,6 +50,7 @@ class Monitoring(Construct):
         dead_letter_queues: Mapping[str, sqs.IQueue],
         start_queue: sqs.IQueue,
         rules: Mapping[str, events.IRule],
+        upload_rule: events.IRule,
         metrics_namespace: str,
         sweep_interval: Duration,
         notification_email: str | None,
@@ -105,7 +122,49 @@ class Monitoring(Construct):
             stuck_jobs,
             "The sweeper found jobs QUEUED/IN_PROGRESS longer than STUCK_AFTER_HOURS",
         )
-        self.dashboard = self._dashboard(functions, dead_letter_queues, start_queue, stuck_jobs)
+        self._alarm(
+            "SweepFailures",
+            cloudwatch.Metric(
+                namespace=metrics_namespace,
+                metric_name=SWEEP_FAILURES_METRIC,
+                period=sweep_interval,
+                statistic="Maximum",
+            ),
+            "The sweeper could not harvest some finished jobs (see its log for their names)",
+        )
+        rejection_rate = self._rejection_rate(metrics_namespace, upload_rule)
+        self._alarm(
+            "RejectionRate",
+            rejection_rate,
+            "More than half of the last hour's uploads were rejected: a fault, not bad files",
+            threshold=REJECTION_RATE_THRESHOLD,
+        )
+        self.dashboard = self._dashboard(
+            functions, dead_letter_queues, start_queue, stuck_jobs, rejection_rate
+        )
+
+    @staticmethod
+    def _rejection_rate(namespace: str, upload_rule: events.IRule) -> cloudwatch.MathExpression:
+        """Rejected uploads (RejectedInputs, every reason class) per upload matched, hourly."""
+        rejected = {
+            f"r{index}": cloudwatch.Metric(
+                namespace=namespace,
+                metric_name=REJECTED_INPUTS_METRIC,
+                # Powertools adds the service dimension to every metric it writes.
+                dimensions_map={"service": SERVICE_NAME, REASON_DIMENSION: reason.value},
+                period=REJECTION_RATE_PERIOD,
+                statistic="Sum",
+            )
+            for index, reason in enumerate(RejectionClass)
+        }
+        uploads = _rule_metric(upload_rule, "MatchedEvents").with_(period=REJECTION_RATE_PERIOD)
+        total = " + ".join(f"FILL({name}, 0)" for name in rejected)
+        return cloudwatch.MathExpression(
+            expression=f"IF(uploads >= {REJECTION_MIN_UPLOADS}, ({total}) / uploads, 0)",
+            using_metrics={**rejected, "uploads": uploads},
+            label="Rejected share of uploads",
+            period=REJECTION_RATE_PERIOD,
+        )
 
     def _alarm(
         self, construct_id: str, metric: cloudwatch.IMetric, description: str, threshold: float = 0
@@ -130,6 +189,7 @@ class Monitoring(Construct):
         dead_letter_queues: Mapping[str, sqs.IQueue],
         start_queue: sqs.IQueue,
         stuck_jobs: cloudwatch.IMetric,
+        rejection_rate: cloudwatch.IMetric,
     ) -> cloudwatch.Dashboard:
         dashboard = cloudwatch.Dashboard(self, "Dashboard")
         dashboard.add_widgets(
@@ -177,7 +237,10 @@ class Monitoring(Construct):
             ),
         )
         dashboard.add_widgets(
-            cloudwatch.GraphWidget(title="Stuck jobs (sweeper)", left=[stuck_jobs], width=24)
+            cloudwatch.GraphWidget(title="Stuck jobs (sweeper)", left=[stuck_jobs], width=12),
+            cloudwatch.GraphWidget(
+                title="Rejected share of uploads", left=[rejection_rate], width=12
+            ),
         )
         return dashboard
 

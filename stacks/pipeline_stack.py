@@ -54,7 +54,8 @@ class PipelineStack(Stack):
             **config.transcription_environment(),
             "TOPIC_ARN": topic.topic_arn if topic else "",
         }
-        # The sweeper's StuckJobs metric; one namespace per stack keeps deployments apart.
+        # The functions' own metrics (the sweeper's, the start function's RejectedInputs); one
+        # namespace per stack keeps deployments apart.
         metrics_namespace = f"TranscriptionPipeline/{self.stack_name}"
         starter = JobStarter(
             self,
@@ -66,6 +67,7 @@ class PipelineStack(Stack):
             environment=environment,
             concurrency=config.starter_concurrency,
             start_jobs_per_second=config.start_jobs_per_second,
+            metrics_namespace=metrics_namespace,
             log_retention=retention,
             powertools_layer_version=config.powertools_layer_version,
             encryption_key=key,
@@ -97,6 +99,7 @@ class PipelineStack(Stack):
             },
             start_queue=starter.queue,
             rules={"UploadRule": starter.rule, "JobStateChangeRule": job_state.rule},
+            upload_rule=starter.rule,
             metrics_namespace=metrics_namespace,
             sweep_interval=Duration.minutes(config.sweep_interval_minutes),
             notification_email=config.notification_email,

@@ -114,7 +114,7 @@ def sweep(
             harvested = _sweep_one(
                 name, transcribe=transcribe, s3=s3, settings=settings, harvest_job=harvest_job
             )
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - one bad job must not strand the rest
             report.failed.append(name)
             if on_failure is not None:
                 on_failure(name, error)

@@ -45,9 +45,9 @@ def test_each_readable_output_carries_its_content_type_with_charset_and_the_jobs
     # Given a completed job that produced a transcript and SRT and VTT subtitles
     cloud.start_job(JOB, KEY)
     cloud.complete_job(JOB)
-    created = cloud.transcribe.get_transcription_job(TranscriptionJobName=JOB)[
-        "TranscriptionJob"
-    ]["CreationTime"]
+    created = cloud.transcribe.get_transcription_job(TranscriptionJobName=JOB)["TranscriptionJob"][
+        "CreationTime"
+    ]
 
     # When its COMPLETED event is handled
     job_state.handler(job_state_change(JOB, "COMPLETED"), context)
@@ -68,9 +68,9 @@ def test_a_failure_record_is_json_with_the_jobs_metadata(cloud, job_state, conte
     # Given a job Transcribe failed
     cloud.start_job(JOB, KEY)
     cloud.fail_job(JOB, "The media could not be decoded.")
-    created = cloud.transcribe.get_transcription_job(TranscriptionJobName=JOB)[
-        "TranscriptionJob"
-    ]["CreationTime"]
+    created = cloud.transcribe.get_transcription_job(TranscriptionJobName=JOB)["TranscriptionJob"][
+        "CreationTime"
+    ]
 
     # When its FAILED event is handled
     job_state.handler(job_state_change(JOB, "FAILED"), context)

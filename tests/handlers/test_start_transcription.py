@@ -342,17 +342,19 @@ def emf_lines(output: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    ("key", "body", "reason_class"),
+    "rejected",
     [
         ("notes/readme.txt", b"text", "extension"),
         ("empty/nothing.mp3", b"", "empty"),
         ("a folder/", b"", "folder"),
     ],
+    ids=["extension", "empty", "folder"],
 )
 def test_a_rejected_upload_counts_in_rejected_inputs_by_reason_class(
-    cloud, load_handler, context, capsys, key, body, reason_class
+    cloud, load_handler, context, capsys, rejected
 ):
     # Given a start function configured with the stack's metrics namespace
+    key, body, reason_class = rejected
     starter = load_handler("start_transcription", METRICS_NAMESPACE="TranscriptionPipeline/Test")
     batch = sqs_batch(cloud.upload(key, body))
     capsys.readouterr()

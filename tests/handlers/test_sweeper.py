@@ -231,9 +231,7 @@ def test_a_same_prefix_job_reading_an_https_uri_is_skipped_as_foreign(
     ]
 
 
-def test_a_sweep_counts_the_jobs_it_could_not_harvest_in_a_metric(
-    cloud, load_handler, context
-):
+def test_a_sweep_counts_the_jobs_it_could_not_harvest_in_a_metric(cloud, load_handler, context):
     # Given a sweeper with a metrics namespace, and a completed job whose result is gone
     sweeper_handler = load_handler("sweeper", METRICS_NAMESPACE="TranscriptionPipeline/Test")
     cloud.start_job(POISON, "talks/poison.mp3")

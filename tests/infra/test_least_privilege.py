@@ -57,6 +57,8 @@ EXPECTED = {
         ("transcribe:GetTranscriptionJob", f"{JOBS}/tp-*"),
         ("iam:PassRole", "<JobStarterTranscribeDataAccessRole.Arn>"),
         ("s3:GetObject", f"{INPUT}/*"),
+        # HeadObject of an upload Transcribe could not read: 404 (deleted) rather than 403.
+        ("s3:ListBucket", INPUT),
         ("s3:PutObject", f"{OUTPUT}/failed/*"),
     },
     "JobStateHandlerRole": {

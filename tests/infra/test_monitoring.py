@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk.assertions import Match, Template
 
 from tests.infra.conftest import resources_of
+from transcribe_pipeline.keys import RejectionClass
 
 
 def alarms_on(template: Template, namespace: str, metric: str) -> list[dict[str, Any]]:
@@ -67,7 +68,7 @@ def test_stuck_jobs_reported_by_the_sweeper_raise_an_alarm(template: Template):
     alarms = [
         a["Properties"]
         for a in resources_of(template, "AWS::CloudWatch::Alarm").values()
-        if a["Properties"]["MetricName"] == "StuckJobs"
+        if a["Properties"].get("MetricName") == "StuckJobs"
     ]
 
     (alarm,) = alarms
@@ -114,7 +115,9 @@ def test_every_alarm_notifies_the_alarm_topic_and_ignores_missing_data(template:
     (topic_id,) = [k for k in resources_of(template, "AWS::SNS::Topic") if "AlarmTopic" in k]
     alarms = resources_of(template, "AWS::CloudWatch::Alarm").values()
 
-    assert len(alarms) == 2 + 3 * 2 + 2 * 2 + 1 + 1
+    # DLQs, function errors and throttles, rules, oldest start message, stuck jobs, sweep
+    # failures, rejection rate.
+    assert len(alarms) == 2 + 3 * 2 + 2 * 2 + 1 + 1 + 1 + 1
     for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
         assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
@@ -162,3 +165,73 @@ def test_the_pipeline_has_a_dashboard_named_in_the_outputs(template: Template):
 
     template.has_output("DashboardName", {"Value": {"Ref": dashboard_id}})
     template.has_output("AlarmTopicArn", {})
+
+
+def test_jobs_the_sweeper_could_not_harvest_raise_an_alarm(template: Template):
+    (alarm,) = alarms_on(template, "TranscriptionPipeline/TranscriptionPipeline", "SweepFailures")
+
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
+def rejection_rate_alarm(template: Template) -> dict[str, Any]:
+    """The one alarm on a metric math expression: the share of uploads rejected."""
+    (alarm,) = [
+        a["Properties"]
+        for a in resources_of(template, "AWS::CloudWatch::Alarm").values()
+        if "Metrics" in a["Properties"]
+    ]
+    return alarm
+
+
+def test_a_rejection_rate_over_half_of_the_hours_uploads_raises_an_alarm(template: Template):
+    alarm = rejection_rate_alarm(template)
+
+    (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+    assert expression["ReturnData"] is True
+    assert expression["Expression"].startswith("IF(uploads >= 5, (FILL(")
+    assert expression["Expression"].endswith(") / uploads, 0)")
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0.5, "GreaterThanThreshold")
+    assert alarm["EvaluationPeriods"] == 1
+
+
+def test_the_rejection_rate_counts_every_reason_class_the_start_function_writes(
+    template: Template,
+):
+    alarm = rejection_rate_alarm(template)
+    stats = [m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m]
+
+    rejected = [s for s in stats if s["Metric"]["MetricName"] == "RejectedInputs"]
+    assert {s["Metric"]["Namespace"] for s in rejected} == {
+        "TranscriptionPipeline/TranscriptionPipeline"
+    }
+    reasons = {
+        d["Value"] for s in rejected for d in s["Metric"]["Dimensions"] if d["Name"] == "Reason"
+    }
+    assert reasons == {reason.value for reason in RejectionClass}
+    services = {
+        d["Value"] for s in rejected for d in s["Metric"]["Dimensions"] if d["Name"] == "service"
+    }
+    assert services == {"transcription-pipeline"}
+    assert all((s["Period"], s["Stat"]) == (3600, "Sum") for s in stats)
+
+
+def test_the_rejection_rate_divides_by_the_uploads_the_upload_rule_matched(template: Template):
+    alarm = rejection_rate_alarm(template)
+
+    (uploads,) = [m for m in alarm["Metrics"] if m["Id"] == "uploads"]
+    metric = uploads["MetricStat"]["Metric"]
+    assert (metric["Namespace"], metric["MetricName"]) == ("AWS/Events", "MatchedEvents")
+    (rule,) = [d["Value"]["Ref"] for d in metric["Dimensions"] if d["Name"] == "RuleName"]
+    assert rule.startswith("JobStarterUploadRule")
+
+
+def test_the_start_function_writes_its_metrics_in_the_alarms_namespace(template: Template):
+    starter = next(
+        f
+        for k, f in resources_of(template, "AWS::Lambda::Function").items()
+        if k.startswith("JobStarterStartTranscription")
+    )
+    variables = starter["Properties"]["Environment"]["Variables"]
+
+    assert variables["METRICS_NAMESPACE"] == "TranscriptionPipeline/TranscriptionPipeline"
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "transcription-pipeline"

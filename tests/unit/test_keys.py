@@ -253,7 +253,7 @@ def test_no_key_that_fits_can_be_crafted_onto_a_shortened_output(key, form):
     # The attack: read a long key's shortened output and upload its middle (or all of it after
     # the prefix) as a key of its own, which fits and so is kept verbatim.
     prefix, suffix = form
-    assume(len(f"{prefix}{key}{suffix}".encode("utf-8")) > MAX_S3_KEY_BYTES)
+    assume(len(f"{prefix}{key}{suffix}".encode()) > MAX_S3_KEY_BYTES)
     shortened = output_key(prefix, key, suffix)
     middle = shortened[len(prefix) :]
     crafted = {middle, middle[: -len(suffix)], middle.removesuffix(suffix)} - {key}
@@ -265,7 +265,7 @@ def test_no_key_that_fits_can_be_crafted_onto_a_shortened_output(key, form):
 @given(key=long_keys, form=st.sampled_from(OUTPUT_FORMS))
 def test_a_shortened_output_never_ends_with_the_suffix_every_full_output_ends_with(key, form):
     prefix, suffix = form
-    assume(len(f"{prefix}{key}{suffix}".encode("utf-8")) > MAX_S3_KEY_BYTES)
+    assume(len(f"{prefix}{key}{suffix}".encode()) > MAX_S3_KEY_BYTES)
 
     assert not output_key(prefix, key, suffix).endswith(suffix)
 
