@@ -213,6 +213,8 @@ def test_the_rejection_rate_counts_every_reason_class_the_start_function_writes(
     }
     assert services == {"transcription-pipeline"}
     assert all((s["Period"], s["Stat"]) == (3600, "Sum") for s in stats)
+    # CloudWatch's hard limit for an alarm on metric math (docs/cloudwatch-metrics.md).
+    assert len(stats) <= 10
 
 
 def test_the_rejection_rate_divides_by_the_uploads_the_upload_rule_matched(template: Template):
