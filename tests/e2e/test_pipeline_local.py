@@ -13,6 +13,7 @@ import pytest
 
 from localcloud.deployment import ROOT, LocalEndpoint, Outcome, deploy, destroy, wait_for_outcome
 from localcloud.wer import wer as word_error_rate
+from transcribe_pipeline.keys import S3Object, job_name_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -158,6 +159,52 @@ def test_a_redelivered_upload_event_starts_no_second_job(endpoint, pipeline, out
     assert dlq["Attributes"]["ApproximateNumberOfMessages"] == "0"
 
 
+def test_a_poison_job_newer_than_a_lost_event_job_does_not_stop_the_sweep(endpoint, pipeline):
+    # Given state-change events lost (the job-state rule disabled) for a finished upload, then,
+    # newer (AWS lists the newest jobs first), two jobs the sweeper cannot harvest: one of ours
+    # whose <job>.json was deleted, and another application's job with the pipeline's prefix,
+    # started on an https:// URI
+    events, s3, transcribe = (endpoint.client(name) for name in ("events", "s3", "transcribe"))
+    (rule,) = [
+        r["Name"]
+        for r in events.list_rules(NamePrefix="TranscriptionPipeline")["Rules"]
+        if "JobStateChangeRule" in r["Name"]
+    ]
+    bucket, prefix = pipeline["InputBucketName"], pipeline["JobNamePrefix"]
+    events.disable_rule(Name=rule)
+    try:
+        lost = _finished_upload(s3, transcribe, bucket, prefix, "sweep/lost event.mp3")
+        broken = _finished_upload(s3, transcribe, bucket, prefix, "sweep/result deleted.mp3")
+        s3.delete_object(Bucket=pipeline["OutputBucketName"], Key=f"{broken}.json")
+        foreign = f"{prefix}another-application-https"
+        s3.create_bucket(Bucket="another-application-media")
+        s3.upload_file(str(SAMPLES / "hello-pipeline.mp3"), "another-application-media", "a.mp3")
+        transcribe.start_transcription_job(
+            TranscriptionJobName=foreign,
+            Media={
+                "MediaFileUri": "https://s3.us-east-1.amazonaws.com/another-application-media/a.mp3"
+            },
+            MediaFormat="mp3",
+            LanguageCode="en-US",
+            OutputBucketName="another-application-media",
+        )
+        _wait_for_job(transcribe, foreign)
+
+        # When the sweeper runs (told not to wait the 2-minute grace for events in flight)
+        report = _invoke_sweeper(endpoint.client("lambda"), pipeline["SweeperFunctionName"])
+    finally:
+        events.enable_rule(Name=rule)
+
+    # Then the lost job is harvested anyway, the broken job is reported, the foreign one is
+    # left alone, and the lost upload's transcript is there
+    assert lost in report["harvested"]
+    assert report["failed"] == [broken]
+    assert foreign not in report["harvested"]
+    outcome = wait_for_outcome(s3, pipeline["OutputBucketName"], "sweep/lost event.mp3", timeout=5)
+    assert outcome.transcript
+    assert word_error_rate(TEXTS["hello-pipeline"], outcome.transcript) <= MAX_WER
+
+
 def test_destroy_leaves_no_stack_bucket_function_queue_or_rule(
     endpoint, pipeline, outcomes, cdk_out
 ):
@@ -217,6 +264,47 @@ def _object_created(bucket: str, key: str, head: dict[str, Any]) -> dict[str, An
             "reason": "PutObject",
         },
     }
+
+
+def _finished_upload(s3: Any, transcribe: Any, bucket: str, prefix: str, key: str) -> str:
+    """Upload a sample under ``key`` and wait for its job to finish; the job's name."""
+    s3.upload_file(str(SAMPLES / "hello-pipeline.mp3"), bucket, key)
+    head = s3.head_object(Bucket=bucket, Key=key)
+    obj = S3Object(bucket, key, size=head["ContentLength"], version_id=head.get("VersionId"))
+    name = job_name_for(obj, prefix=prefix)
+    _wait_for_job(transcribe, name)
+    return name
+
+
+def _wait_for_job(transcribe: Any, name: str, timeout: float = 60) -> None:
+    """Poll until the job exists and has COMPLETED."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            job = transcribe.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
+        except transcribe.exceptions.NotFoundException:
+            job = {}
+        except transcribe.exceptions.BadRequestException:
+            job = {}
+        if job.get("TranscriptionJobStatus") == "COMPLETED":
+            return
+        time.sleep(0.25)
+    raise TimeoutError(f"Job {name} did not complete in {timeout} s")
+
+
+def _invoke_sweeper(lam: Any, function_name: str) -> Any:
+    """Run one sweep with no grace period, as the schedule would; its report."""
+    variables = lam.get_function_configuration(FunctionName=function_name)["Environment"][
+        "Variables"
+    ]
+    lam.update_function_configuration(
+        FunctionName=function_name,
+        Environment={"Variables": {**variables, "SWEEP_GRACE_MINUTES": "0"}},
+    )
+    response = lam.invoke(FunctionName=function_name, Payload=b"{}")
+    payload = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, payload
+    return payload
 
 
 def _wait_until_empty(sqs: Any, queue_url: str, timeout: float = 30) -> None:
