@@ -39,8 +39,8 @@ STATE_DIR = Path(__file__).resolve().parent.parent / ".localcloud"
 # Optional extensions, installed in this order when their module exists. Each receives the
 # subset of {endpoint_url, region, work_dir} its install() declares.
 OPTIONAL_SERVICES = (
-    "localcloud.lambda_runtime",
-    "localcloud.events_routing",
+    "localcloud.lambda_processes",
+    "localcloud.event_targets",
     "localcloud.sqs_mapping",
     "localcloud.transcribe_service",
 )
@@ -290,7 +290,7 @@ class LocalCloud:
         from localcloud import cloudformation
 
         # The order is free: no two extensions patch the same method (cloudformation wraps
-        # the CloudFormation create/update of functions and buckets, lambda_runtime the
+        # the CloudFormation create/update of functions and buckets, lambda_processes the
         # function's runtime and configuration methods that those call).
         cloudformation.install(endpoint_url=self.endpoint_url)
         settings: dict[str, Any] = {

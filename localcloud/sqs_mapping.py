@@ -26,7 +26,7 @@ from moto.sqs import models as sqs_models
 from moto.sqs.models import Message, Queue, sqs_backends
 from werkzeug.exceptions import HTTPException
 
-from localcloud import lambda_runtime
+from localcloud import lambda_processes
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def install(
 
 
 def shutdown() -> None:
-    """Stop every poller (running batches finish or are killed by lambda_runtime.shutdown)."""
+    """Stop every poller (running batches finish or are killed by lambda_processes.shutdown)."""
     with _state.lock:
         manager, _state.manager = _state.manager, None
     if manager is not None:
@@ -287,7 +287,7 @@ class _Poller(threading.Thread):
             logger.warning("Mapping %s: function missing (%s)", self.mapping.uuid, exc)
             return
         event = {"Records": [sqs_record(message, queue) for message in batch]}
-        result = lambda_runtime.run_function(function, event)
+        result = lambda_processes.run_function(function, event)
         if result.errored:
             # The whole batch becomes visible again when its visibility timeout expires.
             logger.info(

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from localcloud import events_routing, lambda_runtime, sqs_mapping
+from localcloud import event_targets, lambda_processes, sqs_mapping
 from localcloud.server import free_port
 from tests.localcloud.support import wait_for
 
@@ -107,12 +107,12 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     """A moto server on a free localhost port with the executor, routing and mappings installed."""
     port = free_port()
     endpoint = f"http://localhost:{port}"
-    lambda_runtime.install(
+    lambda_processes.install(
         endpoint_url=endpoint,
         work_dir=tmp_path_factory.mktemp("lambda-work"),
         retry_delay_seconds=0.1,
     )
-    events_routing.install(retry_delay_seconds=0.1)
+    event_targets.install(retry_delay_seconds=0.1)
     sqs_mapping.install(poll_interval_seconds=0.05)
     server = ThreadedMotoServer(ip_address="localhost", port=port, verbose=False)
     server.start()
@@ -120,6 +120,6 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
         yield Cloud(endpoint)
     finally:
         sqs_mapping.shutdown()
-        events_routing.shutdown()
-        lambda_runtime.shutdown()
+        event_targets.shutdown()
+        lambda_processes.shutdown()
         server.stop()

@@ -156,7 +156,7 @@ def shutdown() -> None:
 def settings() -> _Settings:
     """The settings given to install() (raises if the executor is not installed)."""
     if _state.settings is None:
-        raise RuntimeError("localcloud.lambda_runtime.install() has not been called")
+        raise RuntimeError("localcloud.lambda_processes.install() has not been called")
     return _state.settings
 
 

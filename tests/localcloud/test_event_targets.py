@@ -13,7 +13,7 @@ from urllib.parse import quote_plus, unquote_plus
 import pytest
 from moto.core.exceptions import ServiceException
 
-from localcloud import events_routing
+from localcloud import event_targets
 
 ACCOUNT = "123456789012"
 ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -166,7 +166,7 @@ def test_retry_policy_retries_then_dead_letters(
     cloud: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    original = events_routing._send
+    original = event_targets._send
 
     def flaky(rule_: Any, target: dict[str, Any], payload: Any, event: Any) -> None:
         calls.append(target["Id"])
@@ -174,7 +174,7 @@ def test_retry_policy_retries_then_dead_letters(
             raise ServiceException("ThrottlingException", "slow down")
         original(rule_, target, payload, event)
 
-    monkeypatch.setattr(events_routing, "_send", flaky)
+    monkeypatch.setattr(event_targets, "_send", flaky)
     source = f"test.{uuid.uuid4().hex[:6]}"
     name, _ = rule(cloud, {"source": [source]})
     (ok_url, ok_arn), (dlq_url, dlq_arn) = cloud.queue(), cloud.queue()
@@ -235,7 +235,7 @@ def test_scheduled_rule_fires_with_the_scheduled_event_shape(cloud: Any, tmp_pat
     name, arn = rule(cloud, ScheduleExpression="rate(1 minute)")
     cloud.events.put_targets(Rule=name, Targets=[{"Id": "fn", "Arn": cloud.function_arn(function)}])
 
-    sent = events_routing.fire_scheduled_rule_now(arn)
+    sent = event_targets.fire_scheduled_rule_now(arn)
 
     [event] = cloud.wait_for(lambda: recorded(tmp_path))
     assert event == {
@@ -257,7 +257,7 @@ def test_scheduler_fires_due_enabled_rules_only(cloud: Any) -> None:
     (e_url, e_arn), (d_url, d_arn) = cloud.queue(), cloud.queue()
     cloud.events.put_targets(Rule=enabled, Targets=[{"Id": "q", "Arn": e_arn}])
     cloud.events.put_targets(Rule=disabled, Targets=[{"Id": "q", "Arn": d_arn}])
-    scheduler = events_routing._Scheduler(interval=1.0)  # driven by hand, not started
+    scheduler = event_targets._Scheduler(interval=1.0)  # driven by hand, not started
     now = datetime.now(UTC)
 
     scheduler.tick(now)  # first sight: the clock starts
@@ -283,7 +283,7 @@ def test_scheduler_fires_due_enabled_rules_only(cloud: Any) -> None:
 )
 def test_schedule_expressions(expression: str, after: str, expected: str) -> None:
     start = datetime.fromisoformat(after).replace(tzinfo=UTC)
-    assert events_routing.next_fire_time(expression, start) == datetime.fromisoformat(
+    assert event_targets.next_fire_time(expression, start) == datetime.fromisoformat(
         expected
     ).replace(tzinfo=UTC)
 
@@ -390,7 +390,7 @@ def test_s3_notification_records_use_the_same_encoding(cloud: Any) -> None:
 
 def test_input_template_rendering() -> None:
     values = {"name": "j 1", "n": 3, "obj": {"a": 1}, "missing": None}
-    render = events_routing.render_input_template
+    render = event_targets.render_input_template
     assert render('{"x": <name>, "y": <n>, "z": <obj>, "m": <missing>}', values) == {
         "x": "j 1",
         "y": 3,

@@ -32,7 +32,7 @@ from moto.s3 import notifications as s3_notifications
 from moto.utilities.arns import parse_arn
 from werkzeug.exceptions import HTTPException
 
-from localcloud import lambda_runtime
+from localcloud import lambda_processes
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ class _Delivery:
     def start(self) -> None:
         """Deliver now; Lambda targets are invoked asynchronously, as EventBridge does."""
         if parse_arn(self.target["Arn"]).service == "lambda":
-            lambda_runtime.run_in_background(self.run, f"delivery to {self.target['Arn']}")
+            lambda_processes.run_in_background(self.run, f"delivery to {self.target['Arn']}")
         else:
             self.run()
 
@@ -285,7 +285,7 @@ class _Delivery:
             "TARGET_ARN": {"DataType": "String", "StringValue": self.target["Arn"]},
         }
         try:
-            lambda_runtime.deliver(dlq, body, message_attributes=attributes)
+            lambda_processes.deliver(dlq, body, message_attributes=attributes)
         except _DeliveryError:
             logger.exception("Rule %s: dead-letter queue %s failed too", self.rule.name, dlq)
 
@@ -313,7 +313,7 @@ def _send(rule: Rule, target: dict[str, Any], payload: Any, event: dict[str, Any
     body = payload if isinstance(payload, str) else json.dumps(payload)
     if arn.service == "lambda":
         function = get_lambda_backend(arn.account, arn.region).get_function(target["Arn"])
-        lambda_runtime.invoke_async(function, payload)
+        lambda_processes.invoke_async(function, payload)
     elif arn.service == "sqs":
         from moto.sqs.models import sqs_backends
 
@@ -542,7 +542,7 @@ def _invoke_s3_notification_lambda(
     except _DeliveryError as exc:
         logger.warning("S3 notification target %s: %s", fn_arn, exc)
         return
-    lambda_runtime.invoke_async(function, event_body)
+    lambda_processes.invoke_async(function, event_body)
 
 
 def _sequencer() -> str:

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from localcloud import lambda_runtime
+from localcloud import lambda_processes
 
 POWERTOOLS_LAYER = (
     "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:7"
@@ -358,13 +358,13 @@ def test_get_event_invoke_config_helper(cloud: Any) -> None:
 
     name = cloud.function({"index.py": "def handler(e, c):\n    return 1\n"})
     function = get_backend("123456789012", "us-east-1").get_function(name)
-    assert lambda_runtime.get_event_invoke_config(function) == {
+    assert lambda_processes.get_event_invoke_config(function) == {
         "MaximumRetryAttempts": 2,
         "MaximumEventAgeInSeconds": 21600,
         "DestinationConfig": {},
     }
-    lambda_runtime.set_event_invoke_config(function, {"MaximumRetryAttempts": 1})
-    assert lambda_runtime.get_event_invoke_config(function)["MaximumRetryAttempts"] == 1
+    lambda_processes.set_event_invoke_config(function, {"MaximumRetryAttempts": 1})
+    assert lambda_processes.get_event_invoke_config(function)["MaximumRetryAttempts"] == 1
     response = cloud.lam.get_function_event_invoke_config(FunctionName=name)
     assert response["MaximumRetryAttempts"] == 1
 
