@@ -8,8 +8,6 @@ process at a time.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 import os
 import shutil
@@ -19,9 +17,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType, TracebackType
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -36,14 +36,13 @@ HOST = "localhost"  # the CDK CLI needs the name, not 127.0.0.1 (see aws-facts.m
 REGION = "us-east-1"
 STATE_DIR = Path(__file__).resolve().parent.parent / ".localcloud"
 
-# Optional extensions, installed in this order when their module exists. Each receives the
-# subset of {endpoint_url, region, work_dir} its install() declares.
-OPTIONAL_SERVICES = (
-    "localcloud.lambda_processes",
-    "localcloud.event_targets",
-    "localcloud.sqs_mapping",
-    "localcloud.transcribe_service",
-)
+
+@dataclass(frozen=True)
+class Service:
+    """An extension the local cloud installed, and how to stop it (None: nothing runs)."""
+
+    name: str
+    shutdown: Callable[[], None] | None = None
 
 
 class LocalCloudError(RuntimeError):
@@ -225,7 +224,7 @@ class LocalCloud:
         self._work_dir = work_dir
         self._owns_work_dir = work_dir is None
         self._server: ThreadedMotoServer | None = None
-        self._services: list[ModuleType] = []
+        self._services: list[Service] = []
 
     @property
     def endpoint_url(self) -> str:
@@ -239,8 +238,8 @@ class LocalCloud:
 
     @property
     def services(self) -> list[str]:
-        """The optional extensions that were installed."""
-        return [module.__name__ for module in self._services]
+        """The extensions running, in the order they were installed."""
+        return [service.name for service in self._services]
 
     def start(self) -> LocalCloud:
         """Apply the patches, start the server and wait until it answers."""
@@ -268,7 +267,7 @@ class LocalCloud:
         if werkzeug_logger.level == logging.NOTSET:
             # One line per HTTP request drowns everything else; an explicit level is kept.
             werkzeug_logger.setLevel(logging.WARNING)
-        self._install_patches()
+        self._install_patches(self._work_dir)
         try:
             self._server = _start_server(self.port, self.state_dir)
         except PortInUseError:
@@ -286,29 +285,45 @@ class LocalCloud:
             ", ".join(self.services) or "moto only",
         )
 
-    def _install_patches(self) -> None:
-        from localcloud import cloudformation
+    def _install_patches(self, work_dir: Path) -> None:
+        # Imported here, not at the top: moto's models take seconds to import, and the CLI's
+        # up/down/status need only the helpers above.
+        from localcloud import (
+            background,
+            cloudformation,
+            event_targets,
+            lambda_config,
+            lambda_invoke,
+            lambda_processes,
+            s3_events,
+            schedules,
+            sqs_mapping,
+            transcribe_service,
+        )
 
-        # The order is free: no two extensions patch the same method (cloudformation wraps
-        # the CloudFormation create/update of functions and buckets, lambda_processes the
-        # function's runtime and configuration methods that those call).
+        # No two extensions patch the same method (cloudformation wraps the CloudFormation
+        # create/update of functions and buckets, the lambda_* modules the function's runtime,
+        # invoke and configuration methods that those call), so the order of installation is
+        # free; it decides the order of shutdown, which is the reverse.
         cloudformation.install(endpoint_url=self.endpoint_url)
-        settings: dict[str, Any] = {
-            "endpoint_url": self.endpoint_url,
-            "region": REGION,
-            "work_dir": self._work_dir,
-        }
-        for name in OPTIONAL_SERVICES:
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:
-                    raise  # the module exists but one of its imports is missing: a real error
-                logger.warning("%s is not available; the local cloud runs without it", name)
-                continue
-            accepted = inspect.signature(module.install).parameters
-            module.install(**{key: value for key, value in settings.items() if key in accepted})
-            self._services.append(module)
+        lambda_processes.install(endpoint_url=self.endpoint_url, region=REGION, work_dir=work_dir)
+        self._services.append(Service(lambda_processes.__name__, lambda_processes.shutdown))
+        background.start()
+        self._services.append(Service(background.__name__, background.shutdown))
+        lambda_config.install()
+        self._services.append(Service(lambda_config.__name__))
+        lambda_invoke.install()
+        self._services.append(Service(lambda_invoke.__name__))
+        event_targets.install()
+        self._services.append(Service(event_targets.__name__))
+        s3_events.install()
+        self._services.append(Service(s3_events.__name__))
+        schedules.install()
+        self._services.append(Service(schedules.__name__, schedules.shutdown))
+        sqs_mapping.install()
+        self._services.append(Service(sqs_mapping.__name__, sqs_mapping.shutdown))
+        transcribe_service.install(endpoint_url=self.endpoint_url)
+        self._services.append(Service(transcribe_service.__name__, transcribe_service.shutdown))
 
     def stop(self) -> None:
         """Stop pollers, workers and function processes, then the server."""
@@ -328,16 +343,16 @@ class LocalCloud:
             self._release()
 
     def _shutdown_services(self) -> None:
-        # Reverse order: the Transcribe engine and SQS pollers invoke functions, so they stop
-        # before the Lambda executor kills its processes.
-        for module in reversed(self._services):
-            shutdown = getattr(module, "shutdown", None)
-            if shutdown is None:
+        # Reverse order: the Transcribe engine, the SQS pollers and the schedules invoke
+        # functions, so they stop before the background pool closes and the function
+        # processes are killed.
+        for service in reversed(self._services):
+            if service.shutdown is None:
                 continue
             try:
-                shutdown()
+                service.shutdown()
             except Exception:
-                logger.exception("shutting down %s failed", module.__name__)
+                logger.exception("shutting down %s failed", service.name)
         self._services.clear()
 
     def _release(self) -> None:

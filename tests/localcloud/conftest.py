@@ -13,7 +13,16 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from localcloud import event_targets, lambda_processes, sqs_mapping
+from localcloud import (
+    background,
+    event_targets,
+    lambda_config,
+    lambda_invoke,
+    lambda_processes,
+    s3_events,
+    schedules,
+    sqs_mapping,
+)
 from localcloud.server import free_port
 from tests.localcloud.support import wait_for
 
@@ -107,12 +116,13 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     """A moto server on a free localhost port with the executor, routing and mappings installed."""
     port = free_port()
     endpoint = f"http://localhost:{port}"
-    lambda_processes.install(
-        endpoint_url=endpoint,
-        work_dir=tmp_path_factory.mktemp("lambda-work"),
-        retry_delay_seconds=0.1,
-    )
+    lambda_processes.install(endpoint_url=endpoint, work_dir=tmp_path_factory.mktemp("lambda-work"))
+    background.start()
+    lambda_config.install()
+    lambda_invoke.install(retry_delay_seconds=0.1)
     event_targets.install(retry_delay_seconds=0.1)
+    s3_events.install()
+    schedules.install()
     sqs_mapping.install(poll_interval_seconds=0.05)
     server = ThreadedMotoServer(ip_address="localhost", port=port, verbose=False)
     server.start()
@@ -120,6 +130,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
         yield Cloud(endpoint)
     finally:
         sqs_mapping.shutdown()
-        event_targets.shutdown()
+        schedules.shutdown()
+        background.shutdown()
         lambda_processes.shutdown()
         server.stop()

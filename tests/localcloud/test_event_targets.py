@@ -1,45 +1,17 @@
-"""EventBridge in the local cloud: Lambda targets, retries and DLQs, schedules, S3 events."""
+"""EventBridge rule delivery in the local cloud: Lambda targets, input, retries and DLQs."""
 
 from __future__ import annotations
 
 import json
-import re
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus, unquote_plus
 
 import pytest
 from moto.core.exceptions import ServiceException
 
 from localcloud import event_targets
-
-ACCOUNT = "123456789012"
-ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-
-RECORDING_FUNCTION = """
-import json, os, uuid
-from urllib.parse import unquote_plus
-
-def handler(event, context):
-    name = os.path.join(os.environ["OUT_DIR"], uuid.uuid4().hex)
-    with open(name + ".tmp", "w") as out:  # atomically: the test reads these while we run
-        json.dump(event, out)
-    os.replace(name + ".tmp", name + ".json")
-"""
-
-
-def recorded(out_dir: Path) -> list[Any]:
-    return [json.loads(path.read_text()) for path in sorted(out_dir.glob("*.json"))]
-
-
-def rule(cloud: Any, pattern: dict[str, Any] | None = None, **extra: Any) -> tuple[str, str]:
-    name = f"rule-{uuid.uuid4().hex[:8]}"
-    if pattern is not None:
-        extra["EventPattern"] = json.dumps(pattern)
-    arn = cloud.events.put_rule(Name=name, **extra)["RuleArn"]
-    return name, arn
+from tests.localcloud.support import ACCOUNT, ISO_TIME, RECORDING_FUNCTION, recorded, rule
 
 
 def put_event(cloud: Any, source: str, detail: dict[str, Any]) -> str:
@@ -226,166 +198,6 @@ def handler(event, context):
     assert record["requestPayload"]["id"] == event_id
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert attempts.read_text() == "xx"
-
-
-def test_scheduled_rule_fires_with_the_scheduled_event_shape(cloud: Any, tmp_path: Path) -> None:
-    function = cloud.function(
-        {"index.py": RECORDING_FUNCTION}, Environment={"Variables": {"OUT_DIR": str(tmp_path)}}
-    )
-    name, arn = rule(cloud, ScheduleExpression="rate(1 minute)")
-    cloud.events.put_targets(Rule=name, Targets=[{"Id": "fn", "Arn": cloud.function_arn(function)}])
-
-    sent = event_targets.fire_scheduled_rule_now(arn)
-
-    [event] = cloud.wait_for(lambda: recorded(tmp_path))
-    assert event == {
-        "version": "0",
-        "id": sent["id"],
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": sent["time"],
-        "region": "us-east-1",
-        "resources": [arn],
-        "detail": {},
-    }
-
-
-def test_scheduler_fires_due_enabled_rules_only(cloud: Any) -> None:
-    enabled, _ = rule(cloud, ScheduleExpression="rate(2 minutes)")
-    disabled, _ = rule(cloud, ScheduleExpression="rate(1 minute)", State="DISABLED")
-    (e_url, e_arn), (d_url, d_arn) = cloud.queue(), cloud.queue()
-    cloud.events.put_targets(Rule=enabled, Targets=[{"Id": "q", "Arn": e_arn}])
-    cloud.events.put_targets(Rule=disabled, Targets=[{"Id": "q", "Arn": d_arn}])
-    scheduler = event_targets._Scheduler(interval=1.0)  # driven by hand, not started
-    now = datetime.now(UTC)
-
-    scheduler.tick(now)  # first sight: the clock starts
-    scheduler.tick(now + timedelta(seconds=90))  # not due yet
-    assert "Messages" not in cloud.sqs.receive_message(QueueUrl=e_url)
-    scheduler.tick(now + timedelta(seconds=121))
-
-    [message] = cloud.receive(e_url)
-    assert json.loads(message["Body"])["detail-type"] == "Scheduled Event"
-    assert "Messages" not in cloud.sqs.receive_message(QueueUrl=d_url)
-
-
-@pytest.mark.parametrize(
-    ("expression", "after", "expected"),
-    [
-        ("rate(5 minutes)", "2024-01-01T10:00:00", "2024-01-01T10:05:00"),
-        ("rate(1 hour)", "2024-01-01T10:00:00", "2024-01-01T11:00:00"),
-        ("cron(0/15 * * * ? *)", "2024-01-01T10:07:00", "2024-01-01T10:15:00"),
-        ("cron(30 2 * * ? *)", "2024-01-01T10:00:00", "2024-01-02T02:30:00"),
-        ("cron(0 9 ? * MON-FRI *)", "2024-01-06T10:00:00", "2024-01-08T09:00:00"),  # Sat -> Mon
-        ("cron(0 0 1 JAN ? 2025)", "2024-03-01T00:00:00", "2025-01-01T00:00:00"),
-    ],
-)
-def test_schedule_expressions(expression: str, after: str, expected: str) -> None:
-    start = datetime.fromisoformat(after).replace(tzinfo=UTC)
-    assert event_targets.next_fire_time(expression, start) == datetime.fromisoformat(
-        expected
-    ).replace(tzinfo=UTC)
-
-
-KEYS = ["a b.wav", "a+b.wav", "a%2Bb.wav", "ünï/cødé.mp3"]
-
-
-def test_s3_events_reach_rules_with_encoded_keys(cloud: Any, tmp_path: Path) -> None:
-    bucket = f"in-{uuid.uuid4().hex[:10]}"
-    cloud.s3.create_bucket(Bucket=bucket)
-    cloud.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    cloud.s3.put_bucket_notification_configuration(
-        Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
-    )
-    pattern = {
-        "source": ["aws.s3"],
-        "detail-type": ["Object Created"],
-        "detail": {"bucket": {"name": [bucket]}},
-    }
-    name, _ = rule(cloud, pattern)
-    queue_url, queue_arn = cloud.queue()
-    function = cloud.function(
-        {"index.py": RECORDING_FUNCTION}, Environment={"Variables": {"OUT_DIR": str(tmp_path)}}
-    )
-    cloud.events.put_targets(
-        Rule=name,
-        Targets=[
-            {"Id": "q", "Arn": queue_arn},
-            {"Id": "fn", "Arn": cloud.function_arn(function)},
-        ],
-    )
-
-    versions = {}
-    for key in KEYS:
-        versions[key] = cloud.s3.put_object(Bucket=bucket, Key=key, Body=b"12345")["VersionId"]
-
-    events = [json.loads(m["Body"]) for m in cloud.receive(queue_url, count=len(KEYS))]
-    by_key = {unquote_plus(e["detail"]["object"]["key"]): e for e in events}
-    assert sorted(by_key) == sorted(KEYS)
-    for key, event in by_key.items():
-        assert event["detail"]["object"]["key"] == quote_plus(key, safe="/")
-        assert set(event) == {
-            "version",
-            "id",
-            "detail-type",
-            "source",
-            "account",
-            "time",
-            "region",
-            "resources",
-            "detail",
-        }
-        assert event["source"] == "aws.s3"
-        assert event["detail-type"] == "Object Created"
-        assert event["account"] == ACCOUNT
-        assert event["resources"] == [f"arn:aws:s3:::{bucket}"]
-        assert ISO_TIME.match(event["time"])
-        detail = event["detail"]
-        assert set(detail) == {
-            "version",
-            "bucket",
-            "object",
-            "request-id",
-            "requester",
-            "source-ip-address",
-            "reason",
-        }
-        assert detail["bucket"] == {"name": bucket}
-        assert detail["reason"] == "PutObject"
-        obj = detail["object"]
-        assert set(obj) == {"key", "size", "etag", "version-id", "sequencer"}
-        assert obj["size"] == 5
-        assert obj["etag"] == "827ccb0eea8a706c4c34a16891f84e7b"  # md5 of b"12345"
-        assert obj["version-id"] == versions[key]
-    assert len({e["id"] for e in events}) == len(KEYS)
-    assert len({e["detail"]["object"]["sequencer"] for e in events}) == len(KEYS)
-
-    lambda_events = cloud.wait_for(
-        lambda: len(recorded(tmp_path)) == len(KEYS) and recorded(tmp_path)
-    )
-    assert sorted(unquote_plus(e["detail"]["object"]["key"]) for e in lambda_events) == sorted(KEYS)
-
-
-def test_s3_notification_records_use_the_same_encoding(cloud: Any) -> None:
-    bucket = f"in-{uuid.uuid4().hex[:10]}"
-    cloud.s3.create_bucket(Bucket=bucket)
-    queue_url, queue_arn = cloud.queue()
-    cloud.s3.put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={
-            "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]
-        },
-    )
-    cloud.receive(queue_url)  # S3's test event
-    for key in KEYS:
-        cloud.s3.put_object(Bucket=bucket, Key=key, Body=b"x")
-
-    records = [json.loads(m["Body"])["Records"][0] for m in cloud.receive(queue_url, len(KEYS))]
-
-    keys = [r["s3"]["object"]["key"] for r in records]
-    assert sorted(keys) == sorted(quote_plus(k, safe="/") for k in KEYS)
-    assert sorted(unquote_plus(k) for k in keys) == sorted(KEYS)
 
 
 def test_input_template_rendering() -> None:
