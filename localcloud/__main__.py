@@ -8,7 +8,6 @@ it; ``run`` serves in the foreground until interrupted; ``demo`` runs ``localclo
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import signal
@@ -71,14 +70,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _demo(argv: list[str]) -> int:
-    try:
-        demo = importlib.import_module("localcloud.demo")
-    except ModuleNotFoundError as exc:
-        if exc.name != "localcloud.demo":
-            raise  # the demo exists but cannot import something: show the real error
-        print("The demo is not available in this checkout (localcloud/demo.py is missing).")
-        return EXIT_FAILED
-    return int(demo.main(argv) or 0)
+    # Imported here, not at the top: the demo brings boto3 and rich, which up/down/status
+    # do not need.
+    from localcloud import demo
+
+    return demo.main(argv)
 
 
 def _read_pid(path: Path) -> int | None:

@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import boto3
 import pytest
 
 from localcloud import __main__ as cli
+from localcloud import demo
 from localcloud.server import LocalCloud, LocalCloudError, PortInUseError, free_port
 
 pytestmark = pytest.mark.xdist_group("localcloud-server")
@@ -163,9 +163,7 @@ def test_demo_is_dispatched_to_the_demo_module_with_its_arguments(
         received.append(argv)
         return 7
 
-    demo = types.ModuleType("localcloud.demo")
-    demo.main = fake_main  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "localcloud.demo", demo)
+    monkeypatch.setattr(demo, "main", fake_main)
 
     code = cli.main(["demo", "--port", "4999"])
 
