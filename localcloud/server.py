@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 4566
-HOST = "localhost"  # the CDK CLI needs the name, not 127.0.0.1 (see aws-facts.md)
+# A name, not 127.0.0.1: S3 clients put the bucket in front of it (docs/local-cloud.md).
+HOST = "localhost"
 REGION = "us-east-1"
 STATE_DIR = Path(__file__).resolve().parent.parent / ".localcloud"
 
