@@ -3,7 +3,7 @@
 - ``AWS::Lambda::Function``: moto's create drops ``Layers``, ``LoggingConfig``,
   ``DeadLetterConfig`` and ``Architectures``, and its in-place update of inline code fails;
 - ``AWS::Lambda::EventInvokeConfig``: not modelled by moto; stored on the function, where
-  ``localcloud.lambda_runtime``'s asynchronous invoke reads it.
+  ``localcloud.lambda_invoke``'s asynchronous invoke reads it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 # Function properties moto's CloudFormation create drops. They are applied through the
 # function's own update_configuration (what UpdateFunctionConfiguration uses), so the Lambda
-# model's rules apply: localcloud.lambda_runtime accepts layers the local cloud does not have
+# model's rules apply: localcloud.lambda_config accepts layers the local cloud does not have
 # (AWS-managed ones such as Powertools) and keeps LoggingConfig and DeadLetterConfig.
 _FUNCTION_CONFIG_PROPERTIES = ("Layers", "LoggingConfig", "DeadLetterConfig")
 
@@ -58,7 +58,7 @@ class EventInvokeConfigResource(LocalModel):
         config = {key: properties[key] for key in cls._CONFIG_KEYS if key in properties}
         function = backend.get_function(function_name)
         # moto appends on every put and reads the first entry: start empty so an update takes
-        # effect (lambda_runtime's put replaces too; its async invoke reads what is stored here).
+        # effect (lambda_invoke's put replaces too; its async invoke reads what is stored here).
         function.event_invoke_config = []
         backend.put_function_event_invoke_config(function_name, config)
         return str(function.function_name)
