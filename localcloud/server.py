@@ -299,7 +299,7 @@ class LocalCloud:
             s3_events,
             schedules,
             sqs_mapping,
-            transcribe_service,
+            transcribe,
         )
 
         # No two extensions patch the same method (cloudformation wraps the CloudFormation
@@ -323,8 +323,8 @@ class LocalCloud:
         self._services.append(Service(schedules.__name__, schedules.shutdown))
         sqs_mapping.install()
         self._services.append(Service(sqs_mapping.__name__, sqs_mapping.shutdown))
-        transcribe_service.install(endpoint_url=self.endpoint_url)
-        self._services.append(Service(transcribe_service.__name__, transcribe_service.shutdown))
+        transcribe.install(endpoint_url=self.endpoint_url)
+        self._services.append(Service(transcribe.__name__, transcribe.shutdown))
 
     def stop(self) -> None:
         """Stop pollers, workers and function processes, then the server."""

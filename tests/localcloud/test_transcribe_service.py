@@ -24,9 +24,9 @@ from moto.server import ThreadedMotoServer
 from moto.transcribe.models import transcribe_backends
 from moto.transcribe.responses import TranscribeResponse
 
-from localcloud import transcribe_service
+from localcloud import transcribe as local_transcribe
 from localcloud.server import free_port
-from localcloud.transcribe_service import (
+from localcloud.transcribe.service import (
     LimitExceededError,
     NotFoundError,
     TranscribeOptions,
@@ -156,20 +156,20 @@ def test_install_replaces_moto_transcribe_operations_and_shutdown_restores_them(
     ]
     originals = [TranscribeResponse.__dict__[n] for n in names]
 
-    transcribe_service.install(TranscribeOptions(concurrency=1))
+    local_transcribe.install(TranscribeOptions(concurrency=1))
     patched = [TranscribeResponse.__dict__[n] for n in names]
-    transcribe_service.shutdown()
+    local_transcribe.shutdown()
 
     assert all(p is not o for p, o in zip(patched, originals, strict=True))
     assert [TranscribeResponse.__dict__[n] for n in names] == originals
-    assert transcribe_service.service() is None
+    assert local_transcribe.service() is None
 
 
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[Cloud]:
     port = free_port()
     endpoint = f"http://localhost:{port}"
-    service = transcribe_service.install(TranscribeOptions(concurrency=2), endpoint_url=endpoint)
+    service = local_transcribe.install(TranscribeOptions(concurrency=2), endpoint_url=endpoint)
     server = ThreadedMotoServer(ip_address="localhost", port=port, verbose=False)
     server.start()
     try:
@@ -178,7 +178,7 @@ def cloud() -> Iterator[Cloud]:
         yield env
     finally:
         server.stop()
-        transcribe_service.shutdown()
+        local_transcribe.shutdown()
 
 
 @pytest.fixture(scope="module")
