@@ -26,12 +26,8 @@ from moto.transcribe.responses import TranscribeResponse
 
 from localcloud import transcribe as local_transcribe
 from localcloud.server import free_port
-from localcloud.transcribe.service import (
-    LimitExceededError,
-    NotFoundError,
-    TranscribeOptions,
-    TranscribeService,
-)
+from localcloud.transcribe import TranscribeOptions, TranscribeService
+from localcloud.transcribe.errors import LimitExceededError, NotFoundError
 from localcloud.wer import wer
 from tests.localcloud.support import wait_for
 from transcribe_pipeline.throttling import is_media_too_long
@@ -303,13 +299,16 @@ def test_state_change_events_carry_the_full_eventbridge_envelope(
 def test_result_files_are_written_through_s3_so_bucket_notifications_fire(
     cloud: Cloud, hello_job: tuple[dict[str, Any], list[str], dict[str, Any]]
 ) -> None:
-    def created() -> set[str]:
+    def created_once_the_json_is() -> set[str] | None:
         found = cloud.events_matching(lambda e: e["source"] == "aws.s3")
-        return {e["detail"]["object"]["key"] for e in found}
+        keys = {e["detail"]["object"]["key"] for e in found}
+        mine = {k for k in keys if k.startswith("hello-pipeline-job.")}
+        # The JSON is written last: once its event is in, the subtitles' are too.
+        return mine if "hello-pipeline-job.json" in mine else None
 
-    keys = _wait_for(lambda: {"hello-pipeline-job.json", "hello-pipeline-job.srt"} <= created())
+    keys = _wait_for(created_once_the_json_is)
 
-    assert keys
+    assert keys == {"hello-pipeline-job.json", "hello-pipeline-job.srt", "hello-pipeline-job.vtt"}
 
 
 def test_output_key_ending_in_json_names_the_file_and_any_other_key_is_a_folder(
@@ -506,17 +505,8 @@ VALID_NAME = "valid-name"
 def test_invalid_start_requests_are_rejected_with_bad_request_exception(
     cloud: Cloud, change: dict[str, Any], message: str
 ) -> None:
-    params: dict[str, Any] = {
-        "TranscriptionJobName": VALID_NAME,
-        "Media": {"MediaFileUri": f"s3://{cloud.media}/too-short.wav"},
-        "LanguageCode": "en-US",
-        "OutputBucketName": cloud.output,
-    }
-    params.update(change)
-    params = {k: v for k, v in params.items() if v is not None}
-
     with pytest.raises(ClientError) as caught:
-        cloud.transcribe.start_transcription_job(**params)
+        cloud.start(VALID_NAME, "too-short.wav", **change)
 
     error = caught.value.response["Error"]
     assert error["Code"] == "BadRequestException"
