@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from transcribe_pipeline.limits import (
+    MAX_CONCURRENT_JOBS,
+    MAX_QUEUED_JOBS,
+    START_CALLS_PER_SECOND,
+)
+
 
 @dataclass(frozen=True)
 class TranscribeOptions:
@@ -13,14 +19,13 @@ class TranscribeOptions:
     # Jobs transcribed at the same time; the rest wait QUEUED. Each worker owns one
     # recognizer process (~100 MB) and keeps one core busy.
     concurrency: int = 2
-    # The real quotas (docs/transcribe-api.md, "Quotas"): 10,000 queued jobs with deferred
-    # execution, 250 concurrent jobs.
-    max_queued_jobs: int = 10_000
-    max_concurrent_jobs: int = 250
-    # The StartTranscriptionJob rate quota (25 per second): beyond it, calls are refused with
-    # LimitExceededException and the API reference's generic "too many requests" text.
-    # None: no limit.
-    start_calls_per_second: float | None = 25.0
+    # AWS's default quotas (docs/transcribe-api.md, "Quotas"): queued jobs with deferred
+    # execution, jobs running at once.
+    max_queued_jobs: int = MAX_QUEUED_JOBS
+    max_concurrent_jobs: int = MAX_CONCURRENT_JOBS
+    # The StartTranscriptionJob rate quota: beyond it, calls are refused with
+    # LimitExceededException and its documented "too many requests" text. None: no limit.
+    start_calls_per_second: float | None = float(START_CALLS_PER_SECOND)
     # The real minimum media duration (docs/transcribe-api.md, "Quotas").
     min_media_seconds: float = 0.5
     # Generous: recognition runs at ~0.2x real time, and a 4 h file must not time out.
