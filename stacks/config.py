@@ -6,8 +6,16 @@ import difflib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+from transcribe_pipeline.subtitle_style import (
+    SUBTITLE_STYLE_ENV,
+    StyleError,
+    SubtitleStyle,
+    style_from_json,
+    style_from_mapping,
+)
 
 # Amazon Transcribe batch languages (docs "Supported languages", checked 2026-11).
 TRANSCRIBE_LANGUAGES = frozenset(
@@ -56,6 +64,8 @@ class PipelineConfig:
     show_speaker_labels: bool = False
     max_speaker_labels: int = 2
     subtitle_formats: tuple[str, ...] = SUBTITLE_FORMATS
+    # How the readable subtitles are laid out (lambda/transcribe_pipeline/subtitle_style.py).
+    subtitle_style: SubtitleStyle = field(default_factory=SubtitleStyle)
     vocabulary_name: str | None = None
     job_name_prefix: str = "tp-"
     input_prefix: str = ""
@@ -153,6 +163,7 @@ class PipelineConfig:
             "MAX_SPEAKER_LABELS": str(self.max_speaker_labels),
             "SUBTITLE_FORMATS": ",".join(self.subtitle_formats),
             "VOCABULARY_NAME": self.vocabulary_name or "",
+            SUBTITLE_STYLE_ENV: self.subtitle_style.to_json(),
         }
 
     @classmethod
@@ -199,6 +210,8 @@ def _check_known(key: str, settings: list[str]) -> None:
 
 def _coerce(key: str, raw: Any, default: Any) -> Any:
     """Turn a context value into the field's type; ``-c`` always passes strings."""
+    if isinstance(default, SubtitleStyle):
+        return _style(key, raw)
     if isinstance(raw, str) and raw.strip().lower() in {"null", "none"}:
         return None
     if isinstance(default, bool):
@@ -232,3 +245,13 @@ def _coerce(key: str, raw: Any, default: Any) -> Any:
     if not isinstance(raw, str):
         raise ConfigError(f"Invalid context value for '{key}': expected a string, got {raw!r}.")
     return raw
+
+
+def _style(key: str, raw: Any) -> SubtitleStyle:
+    """A subtitle style from an object (cdk.json) or its JSON text (``-c key='{...}'``)."""
+    if isinstance(raw, str) and raw.strip().lower() in {"null", "none"}:
+        return SubtitleStyle()
+    try:
+        return style_from_json(raw) if isinstance(raw, str) else style_from_mapping(raw)
+    except StyleError as error:
+        raise ConfigError(f"Invalid context value for '{key}': {error}.") from None

@@ -83,8 +83,8 @@ class JobStateHandler(Construct):
         for pipeline_function in (self.handler, self.sweeper):
             function = pipeline_function.function
             allow(function, ["transcribe:GetTranscriptionJob"], [jobs_arn])
-            # What harvest() does: read <job>.json/.srt/.vtt (named after the job, at the root),
-            # look up, write and copy transcripts/ and failed/ records, delete stale failed/.
+            # What harvest() does: read <job>.json (named after the job, at the root), look up
+            # and write transcripts/ (.txt, .json, our .srt/.vtt) and failed/, delete stale failed/.
             allow(
                 function,
                 ["s3:GetObject"],
@@ -94,9 +94,6 @@ class JobStateHandler(Construct):
             # "not harvested yet" would look like an error.
             allow(function, ["s3:ListBucket"], [output_bucket.bucket_arn])
             allow(function, ["s3:PutObject"], objects(output_bucket, "transcripts/*", "failed/*"))
-            # copy_object keeps the source's tag set by default (TaggingDirective=COPY).
-            allow(function, ["s3:GetObjectTagging"], objects(output_bucket, f"{job_name_prefix}*"))
-            allow(function, ["s3:PutObjectTagging"], objects(output_bucket, "transcripts/*"))
             allow(function, ["s3:DeleteObject"], objects(output_bucket, "failed/*"))
             use_key(function, encryption_key, "kms:Decrypt", "kms:GenerateDataKey")
             if topic is not None:

@@ -88,14 +88,14 @@ def acknowledgments(config: PipelineConfig) -> tuple[NagAcknowledgment, ...]:
         ack(
             f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/transcripts/*]",
             (_HANDLER_POLICY, _SWEEPER_POLICY),
-            "Readable results are transcripts/<source key>.txt|.srt|.vtt, one set per upload: "
-            "the harvesters read (HEAD), write and copy them.",
+            "Readable results are transcripts/<source key>.txt|.json|.srt|.vtt, one set per "
+            "upload: the harvesters read (HEAD) and write them.",
         ),
         ack(
             f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/{jobs}*]",
             (_HANDLER_POLICY, _SWEEPER_POLICY),
-            "Read-only (s3:GetObject, s3:GetObjectTagging for copy_object) on Transcribe's own "
-            "<job-name>.json/.srt/.vtt, whose names start with this pipeline's job-name prefix.",
+            "Read-only (s3:GetObject) on Transcribe's own <job-name>.json, whose names start "
+            "with this pipeline's job-name prefix.",
         ),
         # --- Transcribe: resource-level permissions where the service has them ---------------
         ack(

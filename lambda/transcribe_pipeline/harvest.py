@@ -17,13 +17,12 @@ from transcribe_pipeline.keys import (
     parse_s3_uri,
     transcript_key,
 )
+from transcribe_pipeline.readable import readable_outputs, write_outputs
 from transcribe_pipeline.records import write_failure
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.transcript import TranscriptError, readable_text
 
 JOB_NAME_META = "job-name"
-# Transcribe writes subtitles in UTF-8; the charset keeps browsers from guessing another.
-SUBTITLE_MEDIA_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt"}
 JOB_CREATED_META = "job-created"
 
 
@@ -99,16 +98,22 @@ def harvest(job_name: str, *, transcribe: Any, s3: Any, settings: Settings) -> H
     result = _read_result(s3, settings.output_bucket, job_name)
     try:
         text = readable_text(result)
+        outputs = readable_outputs(
+            result,
+            source_key=source.key,
+            job_name=job_name,
+            language_code=job.get("LanguageCode"),
+            subtitle_formats=settings.subtitle_formats,
+            style=settings.subtitle_style,
+        )
     except TranscriptError as error:
         reason = f"Amazon Transcribe's result file {job_name}.json is malformed: {error}"
         key = write_failure(
             s3, settings.output_bucket, source, job_name=job_name, reason=reason, metadata=metadata
         )
         return HarvestResult(Harvest.FAILED, job_name, source, (key,), reason)
-    written = [
-        _copy_subtitles(s3, settings.output_bucket, job_name, source.key, fmt=f, metadata=metadata)
-        for f in _subtitle_formats(job)
-    ]
+    # Our own subtitles (styled) and .json; Transcribe's <job>.srt/.vtt stay where they are.
+    written = write_outputs(s3, settings.output_bucket, outputs, metadata=metadata)
     text_key = transcript_key(source.key, "txt")
     # An earlier upload's failure record goes before the .txt is written, so that the .txt is
     # truly last: its presence (with this job's name) marks the job as harvested.
@@ -163,28 +168,6 @@ def _read_result(s3: Any, bucket: str, job_name: str) -> Any:
     except ValueError:
         # Left to readable_text, which reports what is wrong with it.
         return None
-
-
-def _subtitle_formats(job: dict[str, Any]) -> list[str]:
-    uris = job.get("Subtitles", {}).get("SubtitleFileUris") or []
-    extensions = [uri.rsplit(".", 1)[-1].lower() for uri in uris]
-    return [extension for extension in extensions if extension in SUBTITLE_MEDIA_TYPES]
-
-
-def _copy_subtitles(
-    s3: Any, bucket: str, job_name: str, source_key: str, *, fmt: str, metadata: dict[str, str]
-) -> str:
-    key = transcript_key(source_key, fmt)
-    content_type = f"{SUBTITLE_MEDIA_TYPES[fmt]}; charset=utf-8"
-    s3.copy_object(
-        Bucket=bucket,
-        Key=key,
-        CopySource={"Bucket": bucket, "Key": f"{job_name}.{fmt}"},
-        ContentType=content_type,
-        Metadata=metadata,
-        MetadataDirective="REPLACE",
-    )
-    return key
 
 
 def _iso(value: Any) -> str:

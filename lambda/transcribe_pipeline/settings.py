@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from transcribe_pipeline.subtitle_style import (
+    SUBTITLE_STYLE_ENV,
+    StyleError,
+    SubtitleStyle,
+    style_from_json,
+)
 
 
 class SettingsError(RuntimeError):
@@ -34,6 +41,8 @@ class Settings:
     start_rate_per_second: float | None = None
     # The start queue, where a throttled start's message is made visible again sooner.
     start_queue_url: str | None = None
+    # How harvest lays out the readable subtitles (the stack's subtitle_style).
+    subtitle_style: SubtitleStyle = field(default_factory=SubtitleStyle)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +98,11 @@ class Settings:
             raise SettingsError(
                 "Environment variable OUTPUT_ENCRYPTION_KMS_KEY_ID must be a KMS key ARN"
             )
+        style_text = optional(SUBTITLE_STYLE_ENV)
+        try:
+            style = SubtitleStyle() if style_text is None else style_from_json(style_text)
+        except StyleError as error:
+            raise SettingsError(f"Environment variable {SUBTITLE_STYLE_ENV}: {error}") from None
         return cls(
             input_bucket=required("INPUT_BUCKET"),
             output_bucket=required("OUTPUT_BUCKET"),
@@ -105,4 +119,5 @@ class Settings:
             output_encryption_kms_key_id=output_key_id,
             start_rate_per_second=positive_number("START_RATE_PER_SECOND"),
             start_queue_url=optional("START_QUEUE_URL"),
+            subtitle_style=style,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import timedelta
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from tests.handlers.conftest import INPUT_BUCKET, PREFIX
 from tests.handlers.events import job_state_change, sample_text, transcribe_result
 from transcribe_pipeline.harvest import TranscriptMissingError
+from transcribe_pipeline.subtitle_style import SubtitleStyle
 
 JOB = f"{PREFIX}my-talk-0123456789abcdef"
 KEY = "talks/my talk.mp3"
@@ -26,23 +29,94 @@ def test_a_completed_job_writes_its_transcript_under_the_full_source_key(cloud, 
     assert cloud.read_output(f"transcripts/{KEY}.txt") == "Hello world. This is a test.\n"
 
 
-def test_a_completed_job_has_its_subtitles_copied_beside_the_transcript(cloud, job_state, context):
-    # Given a completed job that produced SRT and VTT subtitles
+def test_a_completed_job_has_subtitles_rendered_from_its_word_timings(cloud, job_state, context):
+    # Given a completed job: "Hello world." at 0.04-1.01 s, "This is a test." at 1.35-2.3 s
     cloud.start_job(JOB, KEY)
     cloud.complete_job(JOB)
 
     # When its COMPLETED event is handled
     job_state.handler(job_state_change(JOB, "COMPLETED"), context)
 
-    # Then both are at transcripts/<key>.srt|.vtt with Transcribe's content
-    assert cloud.read_output(f"transcripts/{KEY}.srt") == sample_text("transcribeResult.srt")
-    assert cloud.read_output(f"transcripts/{KEY}.vtt") == sample_text("transcribeResult.vtt")
+    # Then our SRT has a cue per sentence, each kept up for the 1 s minimum where there is room
+    assert cloud.read_output(f"transcripts/{KEY}.srt") == (
+        "1\n00:00:00,040 --> 00:00:01,040\nHello world.\n\n"
+        "2\n00:00:01,350 --> 00:00:02,350\nThis is a test.\n"
+    )
+    assert cloud.read_output(f"transcripts/{KEY}.vtt") == (
+        "WEBVTT\n\n1\n00:00:00.040 --> 00:00:01.040\nHello world.\n\n"
+        "2\n00:00:01.350 --> 00:00:02.350\nThis is a test.\n"
+    )
+
+
+def test_transcribes_own_subtitle_files_stay_at_the_bucket_root_untouched(
+    cloud, job_state, context
+):
+    # Given a completed job whose own <job>.srt/.vtt Transcribe wrote at the root
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+
+    # When its COMPLETED event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then they are still there, byte for byte
+    assert cloud.read_output(f"{JOB}.srt") == sample_text("transcribeResult.srt")
+    assert cloud.read_output(f"{JOB}.vtt") == sample_text("transcribeResult.vtt")
+
+
+def test_a_completed_job_writes_a_json_of_turns_and_words(cloud, job_state, context):
+    # Given a completed job with speaker labels
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB, result=transcribe_result(JOB, "transcribeResultSpeakerLabels.json"))
+
+    # When its COMPLETED event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then transcripts/<key>.json names the source, the job and the language, and has a turn
+    # per speaker and every word with its times, speaker and confidence
+    document = json.loads(cloud.read_output(f"transcripts/{KEY}.json"))
+    assert (document["schema_version"], document["source_key"], document["job_name"]) == (
+        1,
+        KEY,
+        JOB,
+    )
+    assert document["language_code"] == "en-US"
+    assert [(t["speaker"], t["text"]) for t in document["turns"]] == [
+        ("spk_0", "How are you?"),
+        ("spk_1", "Fine, thanks."),
+    ]
+    assert document["words"][0] == {
+        "content": "How",
+        "text": "How",
+        "start": 0.1,
+        "end": 0.3,
+        "confidence": 0.999,
+        "speaker": "spk_0",
+        "channel": None,
+    }
+
+
+def test_subtitles_follow_the_configured_style(cloud, job_state, context, monkeypatch):
+    # Given lines of at most 12 characters, one line per cue, and speaker prefixes
+    style = SubtitleStyle(max_chars_per_line=12, max_lines_per_cue=1, speaker_prefix=True)
+    monkeypatch.setattr(
+        job_state, "settings", dataclasses.replace(job_state.settings, subtitle_style=style)
+    )
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB, result=transcribe_result(JOB, "transcribeResultSpeakerLabels.json"))
+
+    # When its COMPLETED event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then every cue is one line of at most 12 characters, each turn starting with its speaker
+    srt = cloud.read_output(f"transcripts/{KEY}.srt")
+    texts = [block.split("\n")[2:] for block in srt.strip().split("\n\n")]
+    assert texts == [["spk_0: How"], ["are you?"], ["spk_1: Fine,"], ["thanks."]]
 
 
 def test_each_readable_output_carries_its_content_type_with_charset_and_the_jobs_metadata(
     cloud, job_state, context
 ):
-    # Given a completed job that produced a transcript and SRT and VTT subtitles
+    # Given a completed job (transcript, JSON, SRT and VTT subtitles to write)
     cloud.start_job(JOB, KEY)
     cloud.complete_job(JOB)
     created = cloud.transcribe.get_transcription_job(TranscriptionJobName=JOB)["TranscriptionJob"][
@@ -55,6 +129,7 @@ def test_each_readable_output_carries_its_content_type_with_charset_and_the_jobs
     # Then each output says what it is, in UTF-8, and which job wrote it
     expected = {
         "txt": "text/plain; charset=utf-8",
+        "json": "application/json",
         "srt": "application/x-subrip; charset=utf-8",
         "vtt": "text/vtt; charset=utf-8",
     }
@@ -92,6 +167,7 @@ def test_a_key_with_special_characters_keeps_them_in_the_transcript_key(cloud, j
 
     # Then the outputs carry the key unchanged
     assert cloud.output_keys("transcripts/") == [
+        f"transcripts/{key}.json",
         f"transcripts/{key}.srt",
         f"transcripts/{key}.txt",
         f"transcripts/{key}.vtt",

@@ -123,6 +123,7 @@ def test_a_job_of_this_prefix_reading_another_bucket_does_not_stop_the_sweep(
     # Then this pipeline's job is harvested and the other is left alone
     assert report["harvested"] == [JOB]
     assert cloud.output_keys("transcripts/") == [
+        f"transcripts/{KEY}.json",
         f"transcripts/{KEY}.srt",
         f"transcripts/{KEY}.txt",
         f"transcripts/{KEY}.vtt",

@@ -6,12 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import fields
+from dataclasses import asdict, fields
 
 import pytest
 
 from stacks.config import ConfigError, PipelineConfig
 from tests.infra.conftest import ROOT, cdk_json_context
+from transcribe_pipeline.subtitle_style import SUBTITLE_STYLE_ENV, SubtitleStyle, style_from_json
 
 
 def test_the_defaults_are_en_us_srt_and_vtt_and_destroy_everything():
@@ -55,6 +56,68 @@ def test_a_bad_value_names_the_key_and_the_allowed_values(key, value, allowed):
 
     assert f"'{key}'" in str(raised.value)
     assert allowed in str(raised.value)
+
+
+def test_the_subtitle_style_takes_the_fields_given_and_defaults_the_rest():
+    config = PipelineConfig.from_mapping(
+        {"subtitle_style": {"max_chars_per_line": 32, "speaker_prefix": True}}
+    )
+
+    assert config.subtitle_style == SubtitleStyle(max_chars_per_line=32, speaker_prefix=True)
+
+
+def test_the_subtitle_style_is_read_from_json_on_the_command_line():
+    config = PipelineConfig.from_mapping({"subtitle_style": '{"max_lines_per_cue": 1}'})
+
+    assert config.subtitle_style == SubtitleStyle(max_lines_per_cue=1)
+
+
+@pytest.mark.parametrize(
+    ("style", "field", "allowed"),
+    [
+        ({"max_chars_per_line": 5}, "max_chars_per_line", "an integer 10-120"),
+        ({"max_chars_per_line": 42.5}, "max_chars_per_line", "an integer 10-120"),
+        ({"max_lines_per_cue": 4}, "max_lines_per_cue", "an integer 1-3"),
+        ({"min_cue_seconds": -1}, "min_cue_seconds", "a number at least 0 and at most 10"),
+        ({"max_cue_seconds": "7"}, "max_cue_seconds", "a number at least 1 and at most 60"),
+        ({"max_chars_per_second": 0}, "max_chars_per_second", "a number at least 1"),
+        ({"pause_seconds": 0}, "pause_seconds", "a number more than 0 and at most 10"),
+        ({"speaker_prefix": "yes"}, "speaker_prefix", "true or false"),
+        ({"min_cue_seconds": 8, "max_cue_seconds": 7}, "min_cue_seconds", "at most max_cue"),
+    ],
+)
+def test_a_bad_subtitle_style_field_names_the_key_the_field_and_the_allowed_values(
+    style, field, allowed
+):
+    with pytest.raises(ConfigError) as raised:
+        PipelineConfig.from_mapping({"subtitle_style": style})
+
+    message = str(raised.value)
+    assert message.startswith("Invalid context value for 'subtitle_style': ")
+    assert f"field '{field}'" in message
+    assert allowed in message
+
+
+def test_an_unknown_subtitle_style_field_is_refused_listing_the_fields():
+    with pytest.raises(ConfigError) as raised:
+        PipelineConfig.from_mapping({"subtitle_style": {"max_line_length": 40}})
+
+    message = str(raised.value)
+    assert "'subtitle_style'" in message and "unknown field 'max_line_length'" in message
+    assert "max_chars_per_line" in message
+
+
+@pytest.mark.parametrize("value", ["[1, 2]", "42", "{not json", [1, 2]])
+def test_a_subtitle_style_that_is_not_an_object_is_refused(value):
+    with pytest.raises(ConfigError, match=r"'subtitle_style'.*object"):
+        PipelineConfig.from_mapping({"subtitle_style": value})
+
+
+def test_the_functions_get_the_subtitle_style_as_one_json_variable():
+    style = SubtitleStyle(max_chars_per_line=32, min_cue_seconds=0.5)
+    environment = PipelineConfig(subtitle_style=style).transcription_environment()
+
+    assert style_from_json(environment[SUBTITLE_STYLE_ENV]) == style
 
 
 def test_language_options_need_identify_language():
@@ -154,7 +217,7 @@ def test_an_unknown_key_without_a_close_setting_lists_what_is_known():
 def test_every_pipeline_setting_is_a_known_key():
     defaults = PipelineConfig()
     known = {
-        field.name: json.loads(json.dumps(getattr(defaults, field.name)))
+        field.name: json.loads(json.dumps(getattr(defaults, field.name), default=asdict))
         for field in fields(PipelineConfig)
     }
 

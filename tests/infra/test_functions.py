@@ -6,6 +6,7 @@ from aws_cdk.assertions import Template
 
 from stacks.config import PipelineConfig
 from tests.infra.conftest import resources_of
+from transcribe_pipeline.subtitle_style import SUBTITLE_STYLE_ENV, SubtitleStyle, style_from_json
 
 PIPELINE_FUNCTIONS = ("JobStarterStartTranscription", "JobStateHandler", "JobStateSweeper")
 
@@ -125,3 +126,18 @@ def test_the_outputs_name_each_functions_log_group(template: Template):
         referenced = outputs[output_id]["Value"]["Ref"]
         assert referenced in log_groups
         assert referenced.startswith(construct)
+
+
+def test_the_harvesting_functions_get_the_configured_subtitle_style(synth_with):
+    template = synth_with({"subtitle_style": '{"max_chars_per_line": 32, "speaker_prefix": true}'})
+
+    harvesters = {
+        k: f
+        for k, f in _pipeline_functions(template).items()
+        if k.startswith(("JobStateHandler", "JobStateSweeper"))
+    }
+
+    assert len(harvesters) == 2
+    for function in harvesters.values():
+        style = function["Properties"]["Environment"]["Variables"][SUBTITLE_STYLE_ENV]
+        assert style_from_json(style) == SubtitleStyle(max_chars_per_line=32, speaker_prefix=True)

@@ -20,7 +20,8 @@ KEY = "<EncryptionKey.Arn>"
 JOBS = "arn:<AWS::Partition>:transcribe:<AWS::Region>:<AWS::AccountId>:transcription-job"
 LOGS = ("logs:CreateLogStream", "logs:PutLogEvents")
 HARVEST_S3 = {
-    # harvest(): HEAD/GET the outputs, read Transcribe's <job>.json, copy <job>.srt/.vtt.
+    # harvest(): HEAD/GET the outputs, read Transcribe's <job>.json, write transcripts/ (the
+    # .txt, .json and our own .srt/.vtt: nothing is copied, so no tagging actions).
     ("s3:GetObject", f"{OUTPUT}/tp-*"),
     ("s3:GetObject", f"{OUTPUT}/transcripts/*"),
     ("s3:GetObject", f"{OUTPUT}/failed/*"),
@@ -28,9 +29,6 @@ HARVEST_S3 = {
     ("s3:ListBucket", OUTPUT),
     ("s3:PutObject", f"{OUTPUT}/transcripts/*"),
     ("s3:PutObject", f"{OUTPUT}/failed/*"),
-    # copy_object carries the source's tag set (TaggingDirective=COPY by default).
-    ("s3:GetObjectTagging", f"{OUTPUT}/tp-*"),
-    ("s3:PutObjectTagging", f"{OUTPUT}/transcripts/*"),
     # A later success removes the stale failure record.
     ("s3:DeleteObject", f"{OUTPUT}/failed/*"),
     ("transcribe:GetTranscriptionJob", f"{JOBS}/tp-*"),

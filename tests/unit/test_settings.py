@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from transcribe_pipeline.settings import Settings, SettingsError
+from transcribe_pipeline.subtitle_style import SubtitleStyle
 
 VALID = {
     "INPUT_BUCKET": "media-in",
@@ -133,3 +134,29 @@ def test_the_start_rate_is_read_as_calls_per_second_and_absent_means_unpaced():
 def test_a_start_rate_that_is_not_a_positive_number_is_named_in_the_error(value):
     with pytest.raises(SettingsError, match="START_RATE_PER_SECOND"):
         Settings.from_env(env(START_RATE_PER_SECOND=value))
+
+
+def test_without_a_subtitle_style_the_default_style_is_used():
+    assert Settings.from_env(VALID).subtitle_style == SubtitleStyle()
+
+
+def test_the_subtitle_style_is_read_from_its_json_variable():
+    settings = Settings.from_env(env(SUBTITLE_STYLE='{"max_chars_per_line": 32}'))
+
+    assert settings.subtitle_style == SubtitleStyle(max_chars_per_line=32)
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ('{"max_lines_per_cue": 9}', "field 'max_lines_per_cue' expected an integer 1-3"),
+        ('{"colour": "red"}', "unknown field 'colour'"),
+        ("max_lines_per_cue=2", "expected a JSON object"),
+    ],
+)
+def test_a_bad_subtitle_style_is_refused_at_cold_start_naming_the_variable(value, said):
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(env(SUBTITLE_STYLE=value))
+
+    assert str(raised.value).startswith("Environment variable SUBTITLE_STYLE: ")
+    assert said in str(raised.value)
