@@ -14,6 +14,7 @@ import pytest
 from localcloud.deployment import ROOT, LocalEndpoint, Outcome, deploy, destroy, wait_for_outcome
 from localcloud.wer import wer as word_error_rate
 from transcribe_pipeline.keys import S3Object, job_name_for
+from transcribe_pipeline.subtitle_style import SubtitleStyle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -95,6 +96,56 @@ def test_subtitles_land_beside_the_transcript_in_srt_and_vtt(endpoint, pipeline,
     assert re.match(r"^1\r?\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\r?\n\S", srt)
     assert vtt.startswith("WEBVTT")
     assert re.search(r"\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}", vtt)
+
+
+@pytest.mark.parametrize("key", list(SPEECH))
+def test_recognized_speech_gets_subtitles_within_the_default_style(
+    endpoint, pipeline, outcomes, key
+):
+    s3 = endpoint.client("s3")
+    bucket = pipeline["OutputBucketName"]
+    style = SubtitleStyle()  # cdk.json's subtitle_style
+
+    cues = _srt_cues(_text(s3, bucket, f"transcripts/{key}.srt"))
+    document = json.loads(_text(s3, bucket, f"transcripts/{key}.json"))
+
+    # Every word of the transcript, in order, and nothing else
+    shown = " ".join(line for _, _, lines in cues for line in lines).split()
+    assert shown == [word["text"] for word in document["words"]]
+    assert " ".join(shown) == document["transcript"]
+    for index, (start, end, lines) in enumerate(cues):
+        following = cues[index + 1][0] if index + 1 < len(cues) else None
+        duration = end - start
+        boxed_in = end == following or duration == style.max_cue_seconds * 1000
+        assert 1 <= len(lines) <= style.max_lines_per_cue, lines
+        assert all(len(line) <= style.max_chars_per_line for line in lines), lines
+        assert 0 < duration <= style.max_cue_seconds * 1000
+        assert following is None or end <= following
+        assert duration >= style.min_cue_seconds * 1000 or boxed_in
+        chars = sum(len(line) for line in lines)
+        assert chars * 1000 <= style.max_chars_per_second * duration or boxed_in, (lines, duration)
+
+
+def test_the_json_transcript_names_its_source_and_job_and_times_every_word(
+    endpoint, pipeline, outcomes
+):
+    s3 = endpoint.client("s3")
+    bucket = pipeline["OutputBucketName"]
+    key = next(iter(SPEECH))
+    head = s3.head_object(Bucket=bucket, Key=f"transcripts/{key}.json")
+
+    document = json.loads(_text(s3, bucket, f"transcripts/{key}.json"))
+
+    assert head["ContentType"] == "application/json"
+    assert document["schema_version"] == 1
+    assert document["source_key"] == key
+    assert document["job_name"] == head["Metadata"]["job-name"]
+    assert document["language_code"] == "en-US"
+    assert [turn["text"] for turn in document["turns"]] == [document["transcript"]]
+    starts = [word["start"] for word in document["words"]]
+    assert starts == sorted(starts)
+    assert all(w["start"] <= w["end"] and 0 <= w["confidence"] <= 1 for w in document["words"])
+    assert word_error_rate(TEXTS[SPEECH[key][1]], document["transcript"]) <= MAX_WER
 
 
 def test_the_raw_transcribe_result_is_at_the_bucket_root_in_transcribes_schema(
@@ -221,6 +272,23 @@ def test_destroy_leaves_no_stack_bucket_function_queue_or_rule(
     assert not endpoint.client("sqs").list_queues().get("QueueUrls")
     rules = endpoint.client("events").list_rules()["Rules"]
     assert not [r["Name"] for r in rules if r["Name"].startswith("TranscriptionPipeline")]
+
+
+def _srt_cues(srt: str) -> list[tuple[int, int, list[str]]]:
+    """(start ms, end ms, lines) of each SubRip cue, checking the numbering from 1."""
+    cues = []
+    for number, block in enumerate(srt.strip("\n").split("\n\n"), start=1):
+        index, timing, *lines = block.split("\n")
+        assert index == str(number), block
+        start, end = (_ms(stamp) for stamp in timing.split(" --> "))
+        cues.append((start, end, lines))
+    return cues
+
+
+def _ms(stamp: str) -> int:
+    hours, minutes, rest = stamp.split(":")
+    seconds, millis = rest.split(",")
+    return ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(millis)
 
 
 def _text(s3: Any, bucket: str, key: str) -> str:
