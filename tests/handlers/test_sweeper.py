@@ -226,6 +226,7 @@ def test_a_same_prefix_job_reading_an_https_uri_is_skipped_as_foreign(
     assert report["harvested"] == [JOB]
     assert report["failed"] == []
     assert cloud.output_keys("transcripts/") == [
+        f"transcripts/{KEY}.json",
         f"transcripts/{KEY}.srt",
         f"transcripts/{KEY}.txt",
         f"transcripts/{KEY}.vtt",
