@@ -3,9 +3,10 @@
 moto puts the raw object key in both kinds of S3 event (notification records and the
 EventBridge event), a fixed sequencer, request id and event id, a `reason` that is not S3's,
 and invokes notification functions inside the upload request. `install()` replaces those
-pieces: `encode_s3_key` encodes every key (docs/local-cloud.md, "S3 events"), sequencers
-increase, the EventBridge event has the shape of AWS's published sample and goes to the
-default bus only, and notification functions are invoked asynchronously (`lambda_invoke`).
+pieces: keys are encoded by `transcribe_pipeline.keys.encode_event_key`, the pipeline's one
+home of S3's key encoding (docs/local-cloud.md, "S3 events"), sequencers increase, the
+EventBridge event has the shape of AWS's published sample and goes to the default bus only,
+and notification functions are invoked asynchronously (`lambda_invoke`).
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote_plus
 
 from moto.awslambda.utils import get_backend as get_lambda_backend
 from moto.events.models import EventsBackend, events_backends
 from moto.s3 import notifications as s3_notifications
 
 from localcloud import event_targets, lambda_invoke
+from transcribe_pipeline.keys import encode_event_key
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +55,6 @@ def install() -> None:
         s3_notifications._invoke_awslambda = _invoke_s3_notification_lambda
 
 
-def encode_s3_key(key: str) -> str:
-    """Encode an object key as S3 does in event records (`red flower.jpg` -> `red+flower.jpg`)."""
-    return quote_plus(key, safe="/")
-
-
 def _get_s3_event(
     event_name: str, bucket: Any, key: Any, notification_id: str
 ) -> dict[str, list[dict[str, Any]]]:
@@ -67,7 +63,7 @@ def _get_s3_event(
         event_name, bucket, key, notification_id
     )
     for entry in record["Records"]:
-        entry["s3"]["object"]["key"] = encode_s3_key(key.name)
+        entry["s3"]["object"]["key"] = encode_event_key(key.name)
         entry["s3"]["object"]["sequencer"] = _sequencer()
         if getattr(key, "version_id", None) not in (None, "null"):
             entry["s3"]["object"]["versionId"] = key.version_id
@@ -108,7 +104,7 @@ def s3_event_bridge_event(
     """The EventBridge event S3 emits for an object (AWS's published sample shape)."""
     detail_type = s3_notifications._detail_type(event_name)
     action = event_name.rsplit(":", maxsplit=1)[-1]
-    obj: dict[str, Any] = {"key": encode_s3_key(key.name)}
+    obj: dict[str, Any] = {"key": encode_event_key(key.name)}
     if detail_type != "Object Deleted":
         obj["size"] = int(key.size)
         obj["etag"] = str(key.etag).replace('"', "")

@@ -38,7 +38,9 @@ LOG_RETENTION_DAYS = (
 # The job name is <prefix><stem>-<hash>; the prefix leaves room for a readable stem.
 JOB_NAME_PREFIX_PATTERN = re.compile(r"^[0-9a-zA-Z._-]{1,40}$")
 VOCABULARY_PATTERN = re.compile(r"^[0-9a-zA-Z._-]{1,200}$")
-INPUT_PREFIX_PATTERN = re.compile(r"^([^\x00-\x1f]{1,256}/)?$")
+# The prefix is named in IAM policies, which accept only U+0020-U+00FF (besides tab, LF, CR),
+# of which the printable ones: no DEL, no C1 controls (docs/iam-literal-characters.md).
+INPUT_PREFIX_PATTERN = re.compile(r"([\x20-\x7e\xa0-\xff]{1,255}/)?")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Context keys that belong to the CDK, not to the pipeline, as the pinned CLI passes them on
 # synth and deploy and as it caches them in cdk.context.json: feature flags (@aws-cdk/...,
@@ -127,9 +129,11 @@ class PipelineConfig:
             "1-40 characters of 0-9 a-z A-Z . _ -",
         )
         _check(
-            bool(INPUT_PREFIX_PATTERN.match(self.input_prefix)),
+            bool(INPUT_PREFIX_PATTERN.fullmatch(self.input_prefix)),
             "input_prefix",
-            'an empty string or a key prefix ending in "/" (e.g. "incoming/")',
+            'an empty string or a key prefix of at most 256 characters ending in "/" (e.g. '
+            '"incoming/"), each a printable character from U+0020 to U+00FF (space, ASCII, '
+            "Latin-1 letters such as é): IAM policies, which name the prefix, accept no others",
         )
         _check(
             self.notification_email is None or bool(EMAIL_PATTERN.match(self.notification_email)),

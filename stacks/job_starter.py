@@ -15,7 +15,8 @@ from constructs import Construct
 
 from stacks.encryption import queue_encryption
 from stacks.functions import PipelineFunction
-from stacks.permissions import allow, objects, use_key
+from stacks.permissions import allow, iam_literal, objects, use_key
+from transcribe_pipeline.keys import encode_event_key
 from transcribe_pipeline.limits import (
     START_BATCH_SIZE,
     START_FUNCTION_TIMEOUT_SECONDS,
@@ -98,7 +99,8 @@ class JobStarter(Construct):
             ),
             description="Assumed by Amazon Transcribe to read uploads and write results",
         )
-        uploads = objects(input_bucket, f"{input_prefix}*")
+        # IAM would read * ? $ of the prefix as wildcards or variables: they stay literal.
+        uploads = objects(input_bucket, f"{iam_literal(input_prefix)}*")
         allow(self.data_access_role, ["s3:GetObject"], uploads)
         # Transcribe writes <job>.json (+ .srt/.vtt) at the output bucket's root (no OutputKey:
         # the output layout contract), so the role writes objects of the whole bucket.
@@ -155,7 +157,9 @@ class JobStarter(Construct):
 
         object_filter: dict[str, object] = {}
         if input_prefix:
-            object_filter["key"] = [{"prefix": input_prefix}]
+            # S3 puts keys URL-encoded into its events and EventBridge compares that text as
+            # is: the filter is the prefix encoded the same way (docs/s3-event-keys.md).
+            object_filter["key"] = [{"prefix": encode_event_key(input_prefix)}]
         self.rule = events.Rule(
             self,
             "UploadRule",

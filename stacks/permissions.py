@@ -33,6 +33,17 @@ def allow(
     )
 
 
+# IAM reads "*" and "?" in a Resource or a StringLike value as wildcards and "${...}" as a
+# policy variable; these policy variables stand for the characters themselves
+# (docs/iam-literal-characters.md).
+_IAM_LITERALS = str.maketrans({"*": "${*}", "?": "${?}", "$": "${$}"})
+
+
+def iam_literal(text: str) -> str:
+    """``text`` as IAM matches it literally in a Resource or a StringLike condition value."""
+    return text.translate(_IAM_LITERALS)
+
+
 def objects(bucket: s3.IBucket, *key_patterns: str) -> list[str]:
     """ARNs of the bucket's objects matching the key patterns (``failed/*``, ``tp-*``)."""
     return [bucket.arn_for_objects(pattern) for pattern in key_patterns]

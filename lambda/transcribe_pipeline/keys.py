@@ -7,7 +7,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 # Amazon Transcribe batch media formats; the extension decides the format.
 MEDIA_FORMATS = {
@@ -71,6 +71,17 @@ class S3Object:
         """Transcribe's MediaFormat for the key's extension (case-insensitive), or None."""
         _, dot, extension = self.key.rpartition(".")
         return MEDIA_FORMATS.get(extension.lower()) if dot else None
+
+
+# S3 writes object keys into its events form-encoded, "/" kept (docs/s3-event-keys.md). This
+# pair is the one place that rule lives: the functions decode with it, the upload rule's prefix
+# filter (stacks/job_starter.py) and the local cloud's S3 events encode with it.
+_EVENT_KEY_SAFE = "/"
+
+
+def encode_event_key(key: str) -> str:
+    """Encode a key as S3 writes it into event notifications (``red flower`` -> ``red+flower``)."""
+    return quote_plus(key, safe=_EVENT_KEY_SAFE)
 
 
 def decode_event_key(raw: str) -> str:

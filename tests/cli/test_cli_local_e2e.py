@@ -11,13 +11,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
 
 import pytest
 
 from localcloud.deployment import ROOT, LocalEndpoint, deploy, destroy
 from localcloud.wer import wer as word_error_rate
 from pipeline_cli.errors import ExitCode
+from transcribe_pipeline.keys import encode_event_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("cli-e2e")]
 
@@ -151,7 +151,7 @@ def _object_created(endpoint: LocalEndpoint, bucket: str, key: str) -> dict[str,
     event["resources"] = [f"arn:aws:s3:::{bucket}"]
     event["detail"]["bucket"]["name"] = bucket
     event["detail"]["object"].update(
-        key=quote_plus(key, safe="/"),
+        key=encode_event_key(key),
         size=head["ContentLength"],
         etag=head["ETag"].strip('"'),
         **{"version-id": head["VersionId"]},

@@ -13,7 +13,8 @@ import pytest
 
 from localcloud.deployment import ROOT, LocalEndpoint, Outcome, deploy, destroy, wait_for_outcome
 from localcloud.wer import wer as word_error_rate
-from transcribe_pipeline.keys import S3Object, job_name_for
+from tests.e2e.support import wait_until_empty
+from transcribe_pipeline.keys import S3Object, encode_event_key, job_name_for
 from transcribe_pipeline.subtitle_style import SubtitleStyle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -201,7 +202,7 @@ def test_a_redelivered_upload_event_starts_no_second_job(endpoint, pipeline, out
     event = _object_created(pipeline["InputBucketName"], key, head)
 
     sqs.send_message(QueueUrl=pipeline["StartQueueUrl"], MessageBody=json.dumps(event))
-    _wait_until_empty(sqs, pipeline["StartQueueUrl"])
+    wait_until_empty(sqs, pipeline["StartQueueUrl"])
 
     assert _job_names(transcribe) == before
     dlq = sqs.get_queue_attributes(
@@ -305,8 +306,6 @@ def _job_names(transcribe: Any) -> set[str]:
 
 def _object_created(bucket: str, key: str, head: dict[str, Any]) -> dict[str, Any]:
     """The event S3 sends through EventBridge for ``key``, encoded the way S3 encodes keys."""
-    from urllib.parse import quote_plus
-
     return {
         "version": "0",
         "id": "17793124-05d4-b198-2fde-7ededc63b103",
@@ -320,7 +319,7 @@ def _object_created(bucket: str, key: str, head: dict[str, Any]) -> dict[str, An
             "version": "0",
             "bucket": {"name": bucket},
             "object": {
-                "key": quote_plus(key, safe="/"),
+                "key": encode_event_key(key),
                 "size": head["ContentLength"],
                 "etag": head["ETag"].strip('"'),
                 "version-id": head.get("VersionId"),
@@ -373,19 +372,3 @@ def _invoke_sweeper(lam: Any, function_name: str) -> Any:
     payload = json.loads(response["Payload"].read())
     assert "FunctionError" not in response, payload
     return payload
-
-
-def _wait_until_empty(sqs: Any, queue_url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        if attributes == {
-            "ApproximateNumberOfMessages": "0",
-            "ApproximateNumberOfMessagesNotVisible": "0",
-        }:
-            return
-        time.sleep(0.25)
-    raise TimeoutError(f"{queue_url} still has messages after {timeout} s")

@@ -8,7 +8,8 @@ import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
+
+from transcribe_pipeline.keys import encode_event_key
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 
@@ -21,11 +22,6 @@ def _load(name: str) -> Any:
 def load_event(name: str) -> Any:
     """A fresh copy of ``tests/events/<name>``, safe to modify."""
     return copy.deepcopy(_load(name))
-
-
-def encode_key(key: str) -> str:
-    """A key as S3 writes it into event notifications: ``quote_plus`` with ``/`` kept."""
-    return quote_plus(key, safe="/")
 
 
 def object_created(
@@ -41,7 +37,7 @@ def object_created(
     event["resources"] = [f"arn:aws:s3:::{bucket}"]
     event["detail"]["bucket"]["name"] = bucket
     obj = event["detail"]["object"]
-    obj["key"] = encode_key(key)
+    obj["key"] = encode_event_key(key)
     for field, value in (("size", size), ("version-id", version_id), ("etag", etag)):
         if value is None:
             obj.pop(field, None)  # S3 leaves out what it does not have (no version-id unversioned).

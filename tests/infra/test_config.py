@@ -120,6 +120,28 @@ def test_the_functions_get_the_subtitle_style_as_one_json_variable():
     assert style_from_json(environment[SUBTITLE_STYLE_ENV]) == style
 
 
+@pytest.mark.parametrize(
+    "prefix",
+    ["会議/", "notes\x7f/", "notes\x85/", "tab\there/", "emoji 🎙/"],
+    ids=["CJK", "DEL", "a C1 control", "a tab", "an emoji"],
+)
+def test_an_input_prefix_iam_cannot_name_is_refused_naming_the_key(prefix):
+    # IAM policy documents accept U+0020-U+00FF (and tab, LF, CR) only, and the policies name
+    # the prefix (docs/iam-literal-characters.md): such a deploy would fail, or widen access.
+    with pytest.raises(ConfigError) as raised:
+        PipelineConfig.from_mapping({"input_prefix": prefix})
+
+    assert "'input_prefix'" in str(raised.value)
+    assert "U+0020" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "prefix", ["incoming/", "réunions d'été+notes/", "a*b?$c/", "Ünïcødé ÿ/", "x/y/"]
+)
+def test_an_input_prefix_of_printable_latin_1_characters_is_accepted(prefix):
+    assert PipelineConfig.from_mapping({"input_prefix": prefix}).input_prefix == prefix
+
+
 def test_language_options_need_identify_language():
     with pytest.raises(ConfigError, match=r"'language_options'.*identify_language"):
         PipelineConfig.from_mapping({"language_options": "en-US,de-DE"})

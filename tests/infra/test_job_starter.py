@@ -32,6 +32,17 @@ def test_an_input_prefix_narrows_the_upload_rule_to_that_prefix(synth_with):
     assert pattern["detail"]["object"] == {"key": [{"prefix": "incoming/"}]}
 
 
+def test_the_upload_rule_filters_on_the_prefix_encoded_as_s3_encodes_event_keys(synth_with):
+    # S3 puts keys URL-encoded into its events (docs/s3-event-keys.md) and EventBridge compares
+    # the encoded text: "réunions d'été+notes/" arrives as the prefix below
+    template = synth_with({"input_prefix": "réunions d'été+notes/"})
+
+    pattern = _rule_with_source(template, "aws.s3")["Properties"]["EventPattern"]
+    assert pattern["detail"]["object"] == {
+        "key": [{"prefix": "r%C3%A9unions+d%27%C3%A9t%C3%A9%2Bnotes/"}]
+    }
+
+
 def test_the_upload_rule_targets_the_start_queue_with_retries_and_a_dead_letter_queue(
     template: Template,
 ):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from aws_cdk.assertions import Template
 
 from tests.infra.conftest import resources_of
@@ -236,6 +237,34 @@ def test_prefixes_narrow_the_upload_reads_and_the_job_names(all_options_template
     for role in ("JobStarterStartTranscriptionRole", "JobStateHandlerRole", "JobStateSweeperRole"):
         assert ("transcribe:GetTranscriptionJob", f"{JOBS}/mtg-*") in granted[role]
     assert ("s3:GetObject", f"{OUTPUT}/mtg-*") in granted["JobStateHandlerRole"]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "literal"),
+    [
+        ("a*b/", "a${*}b/"),
+        ("what?/", "what${?}/"),
+        ("${aws:username}/", "${$}{aws:username}/"),
+        ("réunions d'été+notes/", "réunions d'été+notes/"),
+    ],
+)
+def test_wildcard_characters_of_the_input_prefix_stay_literal_in_every_iam_resource(
+    synth_with, prefix, literal
+):
+    # IAM reads * and ? in a Resource as wildcards and ${...} as a policy variable: the
+    # prefix "a*b/" must not open "a-anything-b/" (docs/iam-literal-characters.md)
+    granted = {
+        role: permissions(statements)
+        for role, statements in allow_statements(synth_with({"input_prefix": prefix})).items()
+    }
+
+    for role in ("JobStarterTranscribeDataAccessRole", "JobStarterStartTranscriptionRole"):
+        assert ("s3:GetObject", f"{INPUT}/{literal}*") in granted[role]
+        assert not any(
+            action == "s3:GetObject" and resource != f"{INPUT}/{literal}*"
+            for action, resource in granted[role]
+            if resource.startswith(INPUT)
+        ), role
 
 
 def test_with_a_kms_key_each_role_may_use_only_that_key_for_what_it_does(

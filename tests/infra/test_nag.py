@@ -21,7 +21,15 @@ from stacks.nag_acknowledgments import acknowledgments, find
 from stacks.pipeline_stack import PipelineStack
 from tests.infra.conftest import ALL_OPTIONS, cdk_json_context
 
-CONFIGURATIONS = {"default": {}, "all options": ALL_OPTIONS}
+# An input prefix with every character that once broke an acknowledgment: a space (CDK turns
+# it into "-" in acknowledged ids, cdk-nag does not), brackets and "::" (CDK parses ids), IAM
+# wildcards and a policy variable (written literally as ${*}, ${?}, ${$}).
+AWKWARD_PREFIX = "réunions d'été+notes {x} [y] (z) a::b *?${v}/"
+CONFIGURATIONS = {
+    "default": {},
+    "all options": ALL_OPTIONS,
+    "an awkward input prefix": {"input_prefix": AWKWARD_PREFIX},
+}
 Finding = tuple[str, str]  # (rule id with finding, construct path below the stack)
 
 

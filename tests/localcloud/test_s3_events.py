@@ -6,9 +6,9 @@ import json
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus, unquote_plus
 
 from tests.localcloud.support import ACCOUNT, ISO_TIME, RECORDING_FUNCTION, recorded, rule
+from transcribe_pipeline.keys import decode_event_key, encode_event_key
 
 KEYS = ["a b.wav", "a+b.wav", "a%2Bb.wav", "ünï/cødé.mp3"]
 
@@ -43,10 +43,10 @@ def test_s3_events_reach_rules_with_encoded_keys(cloud: Any, tmp_path: Path) -> 
         versions[key] = cloud.s3.put_object(Bucket=bucket, Key=key, Body=b"12345")["VersionId"]
 
     events = [json.loads(m["Body"]) for m in cloud.receive(queue_url, count=len(KEYS))]
-    by_key = {unquote_plus(e["detail"]["object"]["key"]): e for e in events}
+    by_key = {decode_event_key(e["detail"]["object"]["key"]): e for e in events}
     assert sorted(by_key) == sorted(KEYS)
     for key, event in by_key.items():
-        assert event["detail"]["object"]["key"] == quote_plus(key, safe="/")
+        assert event["detail"]["object"]["key"] == encode_event_key(key)
         assert set(event) == {
             "version",
             "id",
@@ -86,7 +86,9 @@ def test_s3_events_reach_rules_with_encoded_keys(cloud: Any, tmp_path: Path) -> 
     lambda_events = cloud.wait_for(
         lambda: len(recorded(tmp_path)) == len(KEYS) and recorded(tmp_path)
     )
-    assert sorted(unquote_plus(e["detail"]["object"]["key"]) for e in lambda_events) == sorted(KEYS)
+    assert sorted(decode_event_key(e["detail"]["object"]["key"]) for e in lambda_events) == sorted(
+        KEYS
+    )
 
 
 def test_s3_notification_records_use_the_same_encoding(cloud: Any) -> None:
@@ -106,5 +108,5 @@ def test_s3_notification_records_use_the_same_encoding(cloud: Any) -> None:
     records = [json.loads(m["Body"])["Records"][0] for m in cloud.receive(queue_url, len(KEYS))]
 
     keys = [r["s3"]["object"]["key"] for r in records]
-    assert sorted(keys) == sorted(quote_plus(k, safe="/") for k in KEYS)
-    assert sorted(unquote_plus(k) for k in keys) == sorted(KEYS)
+    assert sorted(keys) == sorted(encode_event_key(k) for k in KEYS)
+    assert sorted(decode_event_key(k) for k in keys) == sorted(KEYS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import quote_plus
 
 import pytest
 from hypothesis import assume, example, given
@@ -14,6 +13,7 @@ from transcribe_pipeline.keys import (
     MAX_S3_KEY_BYTES,
     S3Object,
     decode_event_key,
+    encode_event_key,
     failure_key,
     is_job_name,
     job_name_for,
@@ -143,7 +143,29 @@ def test_a_uri_that_names_no_object_is_refused(uri):
 
 @given(key=any_keys)
 def test_a_key_encoded_as_s3_encodes_event_keys_decodes_back_to_itself(key):
-    assert decode_event_key(quote_plus(key, safe="/")) == key
+    assert decode_event_key(encode_event_key(key)) == key
+
+
+@pytest.mark.parametrize(
+    ("key", "encoded"),
+    [
+        ("red flower.jpg", "red+flower.jpg"),
+        ("a+b.mp3", "a%2Bb.mp3"),
+        ("a%2Bb.mp3", "a%252Bb.mp3"),
+        ("talks/deep/plain-name_1.0~x.mp3", "talks/deep/plain-name_1.0~x.mp3"),
+        ("réunions d'été+notes/", "r%C3%A9unions+d%27%C3%A9t%C3%A9%2Bnotes/"),
+        ("a*b?c$d#e&f=g/", "a%2Ab%3Fc%24d%23e%26f%3Dg/"),
+    ],
+)
+def test_a_key_is_encoded_as_s3_writes_it_into_events(key, encoded):
+    # docs/s3-event-keys.md: form encoding, a space is "+", "/" stays, UTF-8 percent-escapes
+    assert encode_event_key(key) == encoded
+
+
+@given(prefix=any_keys, rest=keys)
+def test_a_key_under_a_prefix_is_encoded_under_the_encoded_prefix(prefix, rest):
+    # What lets the upload rule filter on the encoded input_prefix (stacks/job_starter.py)
+    assert encode_event_key(prefix + rest).startswith(encode_event_key(prefix))
 
 
 @pytest.mark.parametrize(
