@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -14,20 +13,21 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventBridgeNotificationEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from transcribe_pipeline.clients import client, single_attempt_client
-from transcribe_pipeline.keys import RejectionClass, S3Object
+from transcribe_pipeline.keys import RejectionClass
 from transcribe_pipeline.metrics import REASON_DIMENSION, REJECTED_INPUTS_METRIC
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.starter import (
     ConfigurationFaultError,
     ForeignBucketError,
+    NotAnUploadError,
     Outcome,
     start_transcription,
+    uploaded_object,
 )
 from transcribe_pipeline.throttling import (
     CALL_ERRORS,
@@ -48,29 +48,20 @@ processor = BatchProcessor(event_type=EventType.SQS)
 METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "").strip() or None
 
 
-def object_from_event(event: dict[str, Any]) -> S3Object:
-    """The object version an S3 "Object Created" EventBridge event names (key decoded once)."""
-    parsed = S3EventBridgeNotificationEvent(event)
-    detail = parsed.detail
-    raw = detail.object.raw_event
-    return S3Object(
-        bucket=detail.bucket.name,
-        key=detail.object.key,  # Powertools decodes with unquote_plus, as S3 encodes it.
-        size=detail.object.size,
-        version_id=raw.get("version-id") or None,
-        etag=raw.get("etag") or None,
-    )
-
-
 def record_handler(record: SQSRecord) -> None:
     """Start the job for one queued event; raising sends just this message back to the queue."""
-    obj = object_from_event(json.loads(record.body))
+    try:
+        obj = uploaded_object(record.body)
+    except NotAnUploadError as error:
+        # Only the upload rule may send here (queue policy), and it routes S3's own events:
+        # anything else can never succeed, so it is logged and dropped, not retried.
+        logger.warning("Ignoring a message that is not an upload", extra={"reason": str(error)})
+        return
     logger.append_keys(source_key=obj.key, source_bucket=obj.bucket)
     try:
         result = start_transcription(obj, transcribe=transcribe, s3=s3, settings=settings)
-    except ForeignBucketError:
-        # The rule only routes this bucket's events: anything else is not ours to touch.
-        logger.exception("Ignoring an event for another bucket")
+    except ForeignBucketError as error:
+        logger.warning("Ignoring an event for another bucket", extra={"reason": str(error)})
         return
     except ConfigurationFaultError:
         # Retried (then dead-lettered and alarmed) rather than recorded against the file.

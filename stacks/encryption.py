@@ -15,10 +15,11 @@ def pipeline_key(scope: Construct, construct_id: str, *, retain_data: bool) -> k
     role of the pipeline gets exact kms: actions in its own policy. Amazon Transcribe works
     with the data-access role, in the same account, so it needs no key-policy statement.
     EventBridge, which sends as a service principal to the encrypted queues (the start queue
-    and both dead-letter queues), is admitted by CDK's SqsQueue target, limited to this
-    account by the feature flag ``@aws-cdk/aws-events:eventsTargetQueueSameAccount`` (set by
-    JobStarter): a statement naming the rules would be a dependency cycle (key -> rule ->
-    input bucket -> key, aws-cdk#11158).
+    and both dead-letter queues), is admitted by the upload rule's target
+    (``job_starter.RuleOnlyQueueTarget``) for this account only (``aws:SourceAccount``): a
+    statement naming the rules would be a dependency cycle (key -> rule -> input bucket ->
+    key, aws-cdk#11158). Which rule may send to which queue is decided by the queue policies,
+    which name the rule (``aws:SourceArn``).
     """
     return kms.Key(
         scope,

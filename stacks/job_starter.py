@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import jsii
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
+from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
 from stacks.encryption import queue_encryption
@@ -23,11 +24,14 @@ from transcribe_pipeline.limits import (
     START_QUEUE_MAX_RECEIVES,
     START_QUEUE_VISIBILITY_TIMEOUT_SECONDS,
 )
+from transcribe_pipeline.starter import UPLOAD_EVENT_DETAIL_TYPE, UPLOAD_EVENT_SOURCE
 
 FUNCTION_TIMEOUT = Duration.seconds(START_FUNCTION_TIMEOUT_SECONDS)
 VISIBILITY_TIMEOUT = Duration.seconds(START_QUEUE_VISIBILITY_TIMEOUT_SECONDS)
 TRANSCRIBE = "transcribe.amazonaws.com"
-EVENTS_TARGET_QUEUE_SAME_ACCOUNT = "@aws-cdk/aws-events:eventsTargetQueueSameAccount"
+EVENTS = "events.amazonaws.com"
+# What CDK's SqsQueue target grants EventBridge on a queue's KMS key (QueueGrants.sendMessages).
+EVENTS_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
 
 
 def start_rate(jobs_per_second: int, concurrency: int) -> str:
@@ -56,9 +60,6 @@ class JobStarter(Construct):
         encryption_key: kms.IKey | None,
     ) -> None:
         super().__init__(scope, construct_id)
-        # With KMS-encrypted queues, CDK's SqsQueue target admits EventBridge to the key; this
-        # flag limits that key-policy statement to this account (cdk.json sets it too).
-        self.node.set_context(EVENTS_TARGET_QUEUE_SAME_ACCOUNT, True)
         self.dead_letter_queue = sqs.Queue(
             self,
             "StartDeadLetterQueue",
@@ -165,15 +166,15 @@ class JobStarter(Construct):
             "UploadRule",
             description="Every object created in the input bucket, to the start queue",
             event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
+                source=[UPLOAD_EVENT_SOURCE],
+                detail_type=[UPLOAD_EVENT_DETAIL_TYPE],
                 detail={
                     "bucket": {"name": [input_bucket.bucket_name]},
                     **({"object": object_filter} if object_filter else {}),
                 },
             ),
             targets=[
-                targets.SqsQueue(
+                RuleOnlyQueueTarget(
                     self.queue,
                     dead_letter_queue=self.dead_letter_queue,
                     retry_attempts=185,
@@ -220,4 +221,58 @@ class JobStarter(Construct):
             ["iam:PassRole"],
             [self.data_access_role.role_arn],
             {"StringEquals": {"iam:PassedToService": TRANSCRIBE}},
+        )
+
+
+@jsii.implements(events.IRuleTarget)
+class RuleOnlyQueueTarget:
+    """An SQS rule target whose queue and dead-letter queue accept events of that rule only.
+
+    CDK's SqsQueue target conditions the queue policy on the rule's ARN, except when the queue
+    has a KMS key: then it falls back to ``aws:SourceAccount``, and any rule of the account
+    could write to the queue. Here both queue policies name the rule (``aws:SourceArn``) with
+    or without a key; only the key policy stays account-wide, since a key statement naming
+    the rule would be a dependency cycle (key -> rule -> queue -> key, aws-cdk#11158), and
+    the queue policies already decide who may send.
+    """
+
+    def __init__(
+        self,
+        queue: sqs.IQueue,
+        *,
+        dead_letter_queue: sqs.IQueue,
+        retry_attempts: int,
+        max_event_age: Duration,
+    ) -> None:
+        self.queue = queue
+        self.dead_letter_queue = dead_letter_queue
+        self.retry_attempts = retry_attempts
+        self.max_event_age = max_event_age
+
+    def bind(self, rule: events_refs.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        """Admit the rule to both queues (and EventBridge to their key); the target's settings."""
+        only_this_rule = {"ArnEquals": {"aws:SourceArn": events.CfnRule.arn_for_rule(rule)}}
+        for queue in (self.queue, self.dead_letter_queue):
+            queue.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal(EVENTS)],
+                    actions=["sqs:SendMessage"],
+                    resources=[queue.queue_arn],
+                    conditions=only_this_rule,
+                )
+            )
+        key = self.queue.encryption_master_key
+        if key is not None:
+            this_account = {"StringEquals": {"aws:SourceAccount": Stack.of(self.queue).account}}
+            key.grant(iam.ServicePrincipal(EVENTS, conditions=this_account), *EVENTS_KEY_ACTIONS)
+        return events.RuleTargetConfig(
+            arn=self.queue.queue_arn,
+            target_resource=self.queue,
+            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(
+                arn=self.dead_letter_queue.queue_arn
+            ),
+            retry_policy=events.CfnRule.RetryPolicyProperty(
+                maximum_retry_attempts=self.retry_attempts,
+                maximum_event_age_in_seconds=int(self.max_event_age.to_seconds()),
+            ),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from transcribe_pipeline.keys import (
     Rejection,
     RejectionClass,
     S3Object,
+    decode_event_key,
     job_name_for,
     rejection,
 )
@@ -40,7 +42,19 @@ class StartResult:
     reason_class: RejectionClass | None = None
 
 
-class ForeignBucketError(ValueError):
+# The events the upload rule routes (stacks/job_starter.py) and the only ones the start
+# function acts on: S3's "Object Created" events. The queue policy admits that rule only
+# (docs/eventbridge-queue-policy.md); whatever else reaches the queue (a message sent by a
+# principal of the account, a re-driven foreign message) can never start a job.
+UPLOAD_EVENT_SOURCE = "aws.s3"
+UPLOAD_EVENT_DETAIL_TYPE = "Object Created"
+
+
+class NotAnUploadError(ValueError):
+    """A queued message that is not an S3 "Object Created" event of this pipeline's bucket."""
+
+
+class ForeignBucketError(NotAnUploadError):
     """An event named a bucket other than this pipeline's input bucket."""
 
 
@@ -60,6 +74,53 @@ _CONFIGURATION_WORDS = re.compile(
     r"\b(vocabular(?:y|ies)|kms|permissions?|access ?denied|not authori[sz]ed|roles?)\b",
     re.IGNORECASE,
 )
+
+
+def uploaded_object(body: str) -> S3Object:
+    """The object version an S3 "Object Created" event names; NotAnUploadError otherwise.
+
+    The key is decoded once (``decode_event_key``); the bucket is checked by
+    ``start_transcription``, which logs the event's key first.
+    """
+    try:
+        event = json.loads(body)
+    except ValueError as error:
+        raise NotAnUploadError(f"The message is not JSON ({error})") from None
+    if not isinstance(event, dict):
+        raise NotAnUploadError("The message is not a JSON object")
+    source, detail_type = event.get("source"), event.get("detail-type")
+    if source != UPLOAD_EVENT_SOURCE or detail_type != UPLOAD_EVENT_DETAIL_TYPE:
+        raise NotAnUploadError(
+            f"Not an S3 upload event: source {source!r}, detail-type {detail_type!r} "
+            f"(expected {UPLOAD_EVENT_SOURCE!r}, {UPLOAD_EVENT_DETAIL_TYPE!r})"
+        )
+    detail = event.get("detail")
+    bucket = _field(detail, "bucket", "name")
+    obj = _field(detail, "object")
+    key, size = _field(obj, "key"), obj.get("size") if isinstance(obj, dict) else None
+    if not isinstance(bucket, str) or not isinstance(key, str) or not key:
+        raise NotAnUploadError("The event names no bucket name and object key")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool)):
+        raise NotAnUploadError(f"The event's object size is not a number: {size!r}")
+    version_id, etag = obj.get("version-id"), obj.get("etag")
+    if not all(value is None or isinstance(value, str) for value in (version_id, etag)):
+        raise NotAnUploadError("The event's version-id or etag is not a string")
+    return S3Object(
+        bucket=bucket,
+        key=decode_event_key(key),
+        size=size,
+        version_id=version_id or None,
+        etag=etag or None,
+    )
+
+
+def _field(value: Any, *path: str) -> Any:
+    """``value[path[0]][path[1]]…``, or None where a level is missing or not an object."""
+    for name in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(name)
+    return value
 
 
 def start_request(obj: S3Object, job_name: str, settings: Settings) -> dict[str, Any]:

@@ -46,6 +46,15 @@ def object_created(
     return event
 
 
+def object_deleted(bucket: str, key: str) -> dict[str, Any]:
+    """An S3 "Object Deleted" EventBridge event (a delete marker) for one key."""
+    event: dict[str, Any] = load_event("s3ObjectDeletedEvent.json")
+    event["resources"] = [f"arn:aws:s3:::{bucket}"]
+    event["detail"]["bucket"]["name"] = bucket
+    event["detail"]["object"]["key"] = encode_event_key(key)
+    return event
+
+
 def sqs_batch(*events: dict[str, Any]) -> dict[str, Any]:
     """An SQS event whose records carry ``events`` in their bodies, one message id each."""
     template = load_event("sqsS3ObjectCreatedEvent.json")["Records"][0]

@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.handlers.conftest import INPUT_BUCKET, OUTPUT_BUCKET, PREFIX
-from tests.handlers.events import job_state_change, object_created, sqs_batch
+from tests.handlers.events import job_state_change, object_created, object_deleted, sqs_batch
 from transcribe_pipeline.keys import JOB_NAME_PATTERN, MAX_S3_KEY_BYTES
 
 HOSTILE_KEYS = {
@@ -189,6 +189,110 @@ def test_an_event_for_any_other_bucket_starts_nothing_writes_nothing_and_is_not_
     assert response["batchItemFailures"] == []
     assert list(cloud.job_uris().values()) == [f"s3://{INPUT_BUCKET}/talks/genuine.mp3"]
     assert cloud.output_keys() == []
+
+
+def _forged(event: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """The event with some top-level fields replaced, as another rule's sender could send it."""
+    return {**event, **fields}
+
+
+NOT_UPLOADS = {
+    # What another rule, or a principal with sqs:SendMessage, could put on the start queue
+    # (docs/eventbridge-queue-policy.md): only S3's "Object Created" events start jobs.
+    "a custom source copying an upload's detail": {"source": "my.app"},
+    "an S3 event of another type": {"detail-type": "Object Restore Completed"},
+    "no source at all": {"source": None},
+}
+
+
+@pytest.mark.parametrize("fields", NOT_UPLOADS.values(), ids=NOT_UPLOADS.keys())
+def test_an_event_that_is_not_an_s3_object_created_event_starts_nothing_and_is_not_retried(
+    cloud, starter, context, fields
+):
+    # Given an upload event with its source or type changed, next to a genuine upload
+    forged = _forged(cloud.upload("talks/forged.mp3"), **fields)
+    genuine = cloud.upload("talks/genuine.mp3")
+
+    # When the batch is handled
+    response = starter.handler(sqs_batch(forged, genuine), context)
+
+    # Then only the genuine upload has a job, nothing is written and nothing is retried
+    assert response["batchItemFailures"] == []
+    assert list(cloud.job_uris().values()) == [f"s3://{INPUT_BUCKET}/talks/genuine.mp3"]
+    assert cloud.output_keys() == []
+
+
+def test_an_object_deleted_event_of_the_input_bucket_starts_nothing_and_is_not_retried(
+    cloud, starter, context
+):
+    # Given S3's own "Object Deleted" event for a key of the input bucket
+    cloud.upload("talks/deleted.mp3")
+    deleted = object_deleted(INPUT_BUCKET, "talks/deleted.mp3")
+
+    # When it is handled
+    response = starter.handler(sqs_batch(deleted), context)
+
+    # Then no job, no failure record, no retry
+    assert response["batchItemFailures"] == []
+    assert cloud.job_uris() == {}
+    assert cloud.output_keys() == []
+
+
+MALFORMED_BODIES = {
+    "not JSON": "talks/x.mp3",
+    "a JSON list": "[]",
+    "no detail": json.dumps({"source": "aws.s3", "detail-type": "Object Created"}),
+    "no object key": json.dumps(
+        {
+            "source": "aws.s3",
+            "detail-type": "Object Created",
+            "detail": {"bucket": {"name": INPUT_BUCKET}, "object": {"size": 5}},
+        }
+    ),
+    "a key that is not a string": json.dumps(
+        {
+            "source": "aws.s3",
+            "detail-type": "Object Created",
+            "detail": {"bucket": {"name": INPUT_BUCKET}, "object": {"key": 7, "size": 5}},
+        }
+    ),
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED_BODIES.values(), ids=MALFORMED_BODIES.keys())
+def test_a_message_that_is_no_event_at_all_is_dropped_without_retry(cloud, starter, context, body):
+    # Given a batch with a message body no upload event looks like, next to a genuine upload
+    batch = sqs_batch(cloud.upload("talks/genuine.mp3"))
+    batch["Records"].insert(0, {**batch["Records"][0], "messageId": "malformed", "body": body})
+
+    # When the batch is handled
+    response = starter.handler(batch, context)
+
+    # Then the genuine upload has its job and the malformed message is not retried
+    assert response["batchItemFailures"] == []
+    assert list(cloud.job_uris().values()) == [f"s3://{INPUT_BUCKET}/talks/genuine.mp3"]
+    assert cloud.output_keys() == []
+
+
+def test_a_refused_event_is_logged_as_a_warning_with_the_reason(cloud, starter, context):
+    # Given an event from a custom source and the function's JSON log output captured
+    forged = _forged(cloud.upload("talks/forged.mp3"), source="my.app")
+    output = io.StringIO()
+    capture = logging.StreamHandler(output)
+    capture.setFormatter(starter.logger.registered_formatter)
+    starter.logger.addHandler(capture)
+
+    # When it is handled
+    try:
+        starter.handler(sqs_batch(forged), context)
+    finally:
+        starter.logger.removeHandler(capture)
+
+    # Then one warning says why it was refused
+    records = [json.loads(line) for line in output.getvalue().splitlines()]
+    warnings = [r for r in records if r["level"] == "WARNING"]
+    assert len(warnings) == 1
+    assert "my.app" in warnings[0]["reason"]
 
 
 FOREIGN_JOB_NAMES = {

@@ -43,6 +43,60 @@ def test_the_upload_rule_filters_on_the_prefix_encoded_as_s3_encodes_event_keys(
     }
 
 
+def _upload_rule_arn(template: Template) -> dict:
+    (rule_id,) = [
+        logical_id
+        for logical_id, rule in resources_of(template, "AWS::Events::Rule").items()
+        if rule["Properties"].get("EventPattern", {}).get("source") == ["aws.s3"]
+    ]
+    return {"Fn::GetAtt": [rule_id, "Arn"]}
+
+
+def _events_statements_on(template: Template, queue_prefix: str) -> list[dict]:
+    """The queue-policy statements that let EventBridge act on one queue."""
+    (queue_id,) = [
+        k for k in resources_of(template, "AWS::SQS::Queue") if k.startswith(queue_prefix)
+    ]
+    return [
+        statement
+        for policy in resources_of(template, "AWS::SQS::QueuePolicy").values()
+        if {"Ref": queue_id} in policy["Properties"]["Queues"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Principal") == {"Service": "events.amazonaws.com"}
+    ]
+
+
+def test_only_the_upload_rule_may_send_to_the_start_queue(template: Template):
+    (statement,) = _events_statements_on(template, "JobStarterStartQueue")
+
+    assert statement["Effect"] == "Allow"
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": _upload_rule_arn(template)}}
+
+
+def test_with_the_kms_key_only_the_upload_rule_may_send_to_the_start_queue(
+    all_options_template: Template,
+):
+    # CDK's SqsQueue target drops to aws:SourceAccount for KMS-encrypted queues, which lets
+    # every rule of the account write upload events; the queue policy names the rule instead
+    (statement,) = _events_statements_on(all_options_template, "JobStarterStartQueue")
+
+    assert statement["Effect"] == "Allow"
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": _upload_rule_arn(all_options_template)}
+    }
+
+
+def test_only_the_upload_rule_may_dead_letter_into_the_start_dead_letter_queue(
+    template: Template, all_options_template: Template
+):
+    for candidate in (template, all_options_template):
+        statements = _events_statements_on(candidate, "JobStarterStartDeadLetterQueue")
+
+        assert [s["Condition"] for s in statements] == [
+            {"ArnEquals": {"aws:SourceArn": _upload_rule_arn(candidate)}}
+        ]
+
+
 def test_the_upload_rule_targets_the_start_queue_with_retries_and_a_dead_letter_queue(
     template: Template,
 ):
