@@ -103,6 +103,17 @@ class JobStarter(Construct):
         # IAM would read * ? $ of the prefix as wildcards or variables: they stay literal.
         uploads = objects(input_bucket, f"{iam_literal(input_prefix)}*")
         allow(self.data_access_role, ["s3:GetObject"], uploads)
+        # AWS's documented input-bucket policy for Transcribe's data-access role lists the
+        # bucket: a missing key then reads as NoSuchKey, not AccessDenied. S3 checks that
+        # listing with the requested key as s3:prefix, so the input prefix narrows it
+        # (docs/transcribe-permissions.md).
+        under_prefix = {"StringLike": {"s3:prefix": f"{iam_literal(input_prefix)}*"}}
+        allow(
+            self.data_access_role,
+            ["s3:ListBucket"],
+            [input_bucket.bucket_arn],
+            under_prefix if input_prefix else None,
+        )
         # Transcribe writes <job>.json (+ .srt/.vtt) at the output bucket's root (no OutputKey:
         # the output layout contract), so the role writes objects of the whole bucket.
         allow(self.data_access_role, ["s3:PutObject"], objects(output_bucket, "*"))
@@ -154,7 +165,17 @@ class JobStarter(Construct):
         allow(function, ["s3:GetObject"], uploads)
         allow(function, ["s3:ListBucket"], [input_bucket.bucket_arn])
         allow(function, ["s3:PutObject"], objects(output_bucket, "failed/*"))
-        use_key(function, encryption_key, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+        # Queue messages and failed/ records under the key; StartTranscriptionJob with
+        # OutputEncryptionKMSKeyId needs the caller to be able to use (describe) the key
+        # (docs/transcribe-permissions.md).
+        use_key(
+            function,
+            encryption_key,
+            "kms:Decrypt",
+            "kms:Encrypt",
+            "kms:GenerateDataKey",
+            "kms:DescribeKey",
+        )
 
         object_filter: dict[str, object] = {}
         if input_prefix:

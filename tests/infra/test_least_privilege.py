@@ -37,6 +37,9 @@ HARVEST_S3 = {
 EXPECTED = {
     "JobStarterTranscribeDataAccessRole": {
         ("s3:GetObject", f"{INPUT}/*"),
+        # AWS's documented input-bucket policy for Transcribe: a missing key then reads as
+        # NoSuchKey, not AccessDenied (docs/transcribe-permissions.md).
+        ("s3:ListBucket", INPUT),
         ("s3:PutObject", f"{OUTPUT}/*"),
     },
     "JobStarterStartTranscriptionRole": {
@@ -239,6 +242,26 @@ def test_prefixes_narrow_the_upload_reads_and_the_job_names(all_options_template
     assert ("s3:GetObject", f"{OUTPUT}/mtg-*") in granted["JobStateHandlerRole"]
 
 
+def test_without_an_input_prefix_the_data_access_role_may_list_the_whole_input_bucket(
+    template: Template,
+):
+    statements = allow_statements(template)["JobStarterTranscribeDataAccessRole"]
+
+    (listing,) = [s for s in statements if "s3:ListBucket" in _list(s["Action"])]
+    assert unhashed(render(listing["Resource"])) == INPUT
+    assert "Condition" not in listing
+
+
+def test_an_input_prefix_narrows_the_data_access_role_s_listing_to_that_prefix(
+    all_options_template: Template,
+):
+    statements = allow_statements(all_options_template)["JobStarterTranscribeDataAccessRole"]
+
+    (listing,) = [s for s in statements if "s3:ListBucket" in _list(s["Action"])]
+    assert unhashed(render(listing["Resource"])) == INPUT
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "incoming/*"}}
+
+
 @pytest.mark.parametrize(
     ("prefix", "literal"),
     [
@@ -267,6 +290,17 @@ def test_wildcard_characters_of_the_input_prefix_stay_literal_in_every_iam_resou
         ), role
 
 
+def test_wildcard_characters_of_the_input_prefix_stay_literal_in_the_listing_condition(
+    synth_with,
+):
+    statements = allow_statements(synth_with({"input_prefix": "a*b?/"}))[
+        "JobStarterTranscribeDataAccessRole"
+    ]
+
+    (listing,) = [s for s in statements if "s3:ListBucket" in _list(s["Action"])]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "a${*}b${?}/*"}}
+
+
 def test_with_a_kms_key_each_role_may_use_only_that_key_for_what_it_does(
     all_options_template: Template,
 ):
@@ -282,9 +316,11 @@ def test_with_a_kms_key_each_role_may_use_only_that_key_for_what_it_does(
         "kms:GenerateDataKey",
         "kms:DescribeKey",
     }
-    # Consumes the encrypted queue, asks Transcribe for encrypted output, writes failed/.
+    # Consumes the encrypted queue, asks Transcribe for encrypted output (which Transcribe
+    # validates against the caller: DescribeKey), writes failed/.
     assert granted["JobStarterStartTranscriptionRole"] == {
         "kms:Decrypt",
+        "kms:DescribeKey",
         "kms:Encrypt",
         "kms:GenerateDataKey",
     }
