@@ -160,7 +160,7 @@ def cues(
     return result
 
 
-def _timestamp(seconds: float, separator: str) -> str:
+def timestamp(seconds: float, separator: str) -> str:
     """Format seconds as HH:MM:SS<sep>mmm."""
     millis = max(0, round(seconds * 1000))
     hours, millis = divmod(millis, 3_600_000)
@@ -172,7 +172,7 @@ def _timestamp(seconds: float, separator: str) -> str:
 def to_srt(words: Sequence[Word], start_index: int = 0) -> str:
     """Render words as SubRip; cues are numbered from `start_index` (Transcribe's default 0)."""
     blocks = [
-        f"{start_index + n}\n{_timestamp(c.start, ',')} --> {_timestamp(c.end, ',')}\n{c.text}\n"
+        f"{start_index + n}\n{timestamp(c.start, ',')} --> {timestamp(c.end, ',')}\n{c.text}\n"
         for n, c in enumerate(cues(words))
     ]
     return "\n".join(blocks)
@@ -181,7 +181,7 @@ def to_srt(words: Sequence[Word], start_index: int = 0) -> str:
 def to_vtt(words: Sequence[Word], start_index: int = 0) -> str:
     """Render words as WebVTT, with numeric cue identifiers from `start_index`."""
     blocks = [
-        f"{start_index + n}\n{_timestamp(c.start, '.')} --> {_timestamp(c.end, '.')}\n{c.text}\n"
+        f"{start_index + n}\n{timestamp(c.start, '.')} --> {timestamp(c.end, '.')}\n{c.text}\n"
         for n, c in enumerate(cues(words))
     ]
     return "WEBVTT\n" + "".join("\n" + block for block in blocks)

@@ -6,11 +6,45 @@ import re
 from collections.abc import Sequence
 
 _NOT_WORD = re.compile(r"[^\w']+")
+_ONES = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+]  # fmt: skip
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+# Written forms a recognizer may choose where a reference spells the word out.
+_SPOKEN = {"mr": "mister", "mrs": "missus", "dr": "doctor", "st": "saint"}
+
+
+def number_words(number: int) -> list[str]:
+    """An integer below a million as English words: 21 -> ["twenty", "one"]."""
+    if number < 20:
+        return [_ONES[number]]
+    if number < 100:
+        tens, ones = divmod(number, 10)
+        return [_TENS[tens]] + ([_ONES[ones]] if ones else [])
+    if number < 1000:
+        hundreds, rest = divmod(number, 100)
+        return [_ONES[hundreds], "hundred"] + (number_words(rest) if rest else [])
+    thousands, rest = divmod(number, 1000)
+    return [*number_words(thousands), "thousand"] + (number_words(rest) if rest else [])
+
+
+def _spoken(word: str) -> list[str]:
+    if word.isdigit() and len(word) < 7:
+        return number_words(int(word))
+    return [_SPOKEN.get(word, word)]
 
 
 def normalize(text: str) -> list[str]:
-    """Lowercase, drop punctuation (apostrophes join their word: "o'clock" -> "oclock")."""
-    return [w for w in _NOT_WORD.sub(" ", text.lower()).replace("'", "").split() if w]
+    """Lowercase, drop punctuation (apostrophes join their word: "o'clock" -> "oclock").
+
+    English numerals below a million are spelled out ("10" -> "ten") and a few titles
+    expanded ("Mr." -> "mister"): Whisper, like Amazon Transcribe, writes numbers as digits,
+    while the references spell what was spoken.
+    """
+    words = _NOT_WORD.sub(" ", text.lower()).replace("'", "").split()
+    return [spoken for word in words if word for spoken in _spoken(word)]
 
 
 def edit_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
