@@ -19,8 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from localcloud.asr import BYTES_PER_SECOND, SAMPLE_RATE, Recognizer, decode_media
+from localcloud.asr import BYTES_PER_SECOND, SAMPLE_RATE, decode_media
 from localcloud.deployment import ROOT, LocalEndpoint, wait_for_outcome
+from localcloud.languages import LanguageRequest
+from localcloud.whisper_asr import WhisperRecognizer
 
 SOURCE = ROOT / "samples" / "hello-pipeline.wav"
 LENGTHS = {"1s": 1, "10s": 10, "60s": 60, "10min": 600}
@@ -44,10 +46,10 @@ def make_clips(directory: Path, lengths: dict[str, int] = LENGTHS) -> dict[str, 
     return clips
 
 
-def bare_seconds(recognizer: Recognizer, path: Path) -> float:
+def bare_seconds(recognizer: WhisperRecognizer, path: Path) -> float:
     """In-process decode + recognize of ``path`` (model already loaded)."""
     began = time.perf_counter()
-    recognizer.recognize(decode_media(path).pcm)
+    recognizer.recognize(decode_media(path).pcm, LanguageRequest("fixed", "en-US"))
     return time.perf_counter() - began
 
 
@@ -68,7 +70,7 @@ class Overhead:
         results: dict[str, Any] = {}
         with tempfile.TemporaryDirectory(prefix="bench-clips-") as tmp:
             clips = make_clips(Path(tmp))
-            recognizer = Recognizer()
+            recognizer = WhisperRecognizer()
             rows = []
             for label, path in clips.items():
                 seconds = LENGTHS[label]

@@ -1,31 +1,29 @@
-"""Local speech recognition: decode media with PyAV, recognize US English with pocketsphinx.
+"""Local speech recognition: decode media with PyAV, recognize it with Whisper.
 
-`decode_to_pcm16k` and `recognize` run in the calling thread. pocketsphinx holds the GIL
-for the whole of a decode (measured: a 10 s clip starves other Python threads for about a
-second), which would freeze the moto server's request threads, so the Transcribe service
-runs them in a child process instead: `RecognizerProcess` drives `python -m localcloud.asr
---serve`, which answers one request at a time over its stdin/stdout.
+`decode_media` and `transcribe_media` run in the calling thread. The Transcribe service runs
+them in child processes instead: `RecognizerProcess` drives `python -m localcloud.asr
+--serve`, which loads the Whisper model once (`localcloud.whisper_asr`) and answers one
+request at a time over its stdin/stdout. A child keeps the model's memory and CPU threads
+out of the server process, and a crash or a hung recognition costs one job, not the server.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
-import itertools
 import json
 import logging
 import os
-import re
 import select
 import struct
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from localcloud.transcript import Word
+from localcloud.languages import LanguageRequest
+from localcloud.transcribe_items import Item
 
 __all__ = [
     "DecodedAudio",
@@ -33,10 +31,8 @@ __all__ = [
     "RecognizerError",
     "RecognizerProcess",
     "Transcription",
-    "Word",
     "decode_media",
     "decode_to_pcm16k",
-    "recognize",
     "transcribe_media",
 ]
 
@@ -47,13 +43,8 @@ BYTES_PER_SECOND = SAMPLE_RATE * 2
 # Amazon Transcribe accepts media of up to 4 hours; decoding stops a little beyond that so
 # a huge file cannot exhaust memory (4 h of 16 kHz s16 is 460 MB).
 MAX_SECONDS = 4 * 3600 + 60
-# Audio longer than this is decoded as several utterances cut in silences: pocketsphinx's
-# lattice grows with utterance length, and a fresh utterance also re-anchors its live
-# cepstral mean normalization.
-MAX_UTTERANCE_SECONDS = 30.0
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
-_ALTERNATIVE = re.compile(r"\(\d+\)$")
 
 
 class MediaError(Exception):
@@ -82,10 +73,46 @@ class DecodedAudio:
 class Transcription:
     """What the local engine produced for one media file."""
 
-    words: list[Word]
+    items: list[Item]
     duration_seconds: float
     container: str
     source_sample_rate: int
+    # The transcript's language; None for a multi-language transcript.
+    language_code: str | None = None
+    # Identification scores, best first (IdentifyLanguage).
+    language_identification: list[tuple[str, float]] = field(default_factory=list)
+    # Seconds of speech per language (multi-language identification).
+    language_codes: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def identified_language_score(self) -> float | None:
+        """The score of the identified language (IdentifyLanguage only)."""
+        return self.language_identification[0][1] if self.language_identification else None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form (the child process's answer)."""
+        return {
+            "items": [dataclasses.asdict(item) for item in self.items],
+            "duration": self.duration_seconds,
+            "container": self.container,
+            "sample_rate": self.source_sample_rate,
+            "language_code": self.language_code,
+            "language_identification": self.language_identification,
+            "language_codes": self.language_codes,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Transcription:
+        """The inverse of `to_json`."""
+        return cls(
+            items=[Item(**item) for item in data["items"]],
+            duration_seconds=float(data["duration"]),
+            container=str(data["container"]),
+            source_sample_rate=int(data["sample_rate"]),
+            language_code=data["language_code"],
+            language_identification=[(c, float(s)) for c, s in data["language_identification"]],
+            language_codes=[(c, float(s)) for c, s in data["language_codes"]],
+        )
 
 
 def decode_media(source: bytes | str | os.PathLike[str]) -> DecodedAudio:
@@ -137,118 +164,30 @@ def decode_to_pcm16k(source: bytes | str | os.PathLike[str]) -> tuple[bytes, flo
     return audio.pcm, audio.duration_seconds
 
 
-class Recognizer:
-    """One pocketsphinx decoder with the wheel's en-US model (not thread-safe)."""
+def transcribe_media(
+    source: bytes | str | os.PathLike[str], request: LanguageRequest
+) -> Transcription:
+    """Decode and recognize one media file in the calling thread (the process's model)."""
+    from localcloud import whisper_asr  # deferred: the server process never loads the model
 
-    def __init__(self, **config: Any) -> None:
-        from pocketsphinx import Decoder  # deferred: loading the model takes ~0.5 s
-
-        # pocketsphinx 5's defaults (beam 1e-48, wbeam 7e-29, lw 6.5, fwdtree + fwdflat +
-        # bestpath) measured best on 65 flite clips in 5 formats: wider beams (1e-60) cost
-        # 3x the time for no accuracy, lw 5/8/10, topn 8 and no phone lookahead were no
-        # better or worse. benchmarks/asr_wer.py measures the shipped samples.
-        # bestpath must stay on: it computes the lattice posteriors used as confidences.
-        # Dither (half-bit noise, fixed seed for repeatable results) keeps digital silence
-        # from being recognized as a word ("dog" on 2 s of zeros without it); it does not
-        # change accuracy on speech.
-        settings: dict[str, Any] = {
-            "loglevel": "ERROR",
-            "bestpath": True,
-            "dither": True,
-            "seed": 1,
-        }
-        settings.update(config)
-        self._decoder = Decoder(**settings)
-        self._frame_rate = int(self._decoder.config["frate"])
-
-    def recognize(self, pcm: bytes) -> list[Word]:
-        """Recognize s16le mono 16 kHz speech into timed words."""
-        # Reset feature extraction: the live cepstral mean and the dither generator would
-        # otherwise carry over from the previous media, and the same file could come out
-        # differently depending on what was recognized before it.
-        self._decoder.reinit_feat()
-        words: list[Word] = []
-        for offset, chunk in _utterances(pcm):
-            words.extend(self._recognize_utterance(chunk, offset))
-        return words
-
-    def _recognize_utterance(self, pcm: bytes, offset: float) -> list[Word]:
-        decoder = self._decoder
-        decoder.start_utt()
-        decoder.process_raw(pcm, full_utt=True)
-        decoder.end_utt()
-        words: list[Word] = []
-        for seg in decoder.seg():
-            # Fillers and silences are not words: <s>, </s>, <sil>, [NOISE], [SPEECH]...
-            if seg.word.startswith(("<", "[", "+")):
-                continue
-            # Confidence: Segment.prob, pocketsphinx's word posterior probability
-            # P(word | audio) from the forward-backward pass over the bestpath lattice
-            # (acoustic scores scaled by `ascale`). It is already linear, in 0..1 up to
-            # floating-point error (1.0002 was seen), hence the clamp.
-            confidence = min(1.0, max(0.0, float(seg.prob)))
-            words.append(
-                Word(
-                    content=_ALTERNATIVE.sub("", seg.word),  # "the(2)" is a pronunciation variant
-                    start=round(offset + seg.start_frame / self._frame_rate, 3),
-                    end=round(offset + (seg.end_frame + 1) / self._frame_rate, 3),
-                    confidence=round(confidence, 4),
-                )
-            )
-        return words
-
-
-def _utterances(pcm: bytes) -> Iterator[tuple[float, bytes]]:
-    """Cut long audio into utterances of about MAX_UTTERANCE_SECONDS at silences."""
-    limit = int(MAX_UTTERANCE_SECONDS * BYTES_PER_SECOND)
-    if len(pcm) <= limit:
-        yield 0.0, pcm
-        return
-    from pocketsphinx import Segmenter
-
-    # Cut points: the middle of each silence the voice activity detector finds; the audio
-    # between speech segments is kept so that no word is clipped.
-    cuts = [0]
-    previous_end: float | None = None
-    for speech in Segmenter().segment(io.BytesIO(pcm)):
-        if previous_end is not None:
-            middle = int((previous_end + speech.start_time) / 2 * SAMPLE_RATE) * 2
-            if middle - cuts[-1] >= limit:
-                cuts.append(middle)
-        previous_end = speech.end_time
-    cuts.append(len(pcm))
-    for start, end in itertools.pairwise(cuts):
-        if end > start:
-            yield start / BYTES_PER_SECOND, pcm[start:end]
-
-
-_local = threading.local()
-
-
-def recognize(pcm: bytes) -> list[Word]:
-    """Recognize s16le mono 16 kHz speech with a per-thread pocketsphinx decoder."""
-    recognizer: Recognizer | None = getattr(_local, "recognizer", None)
-    if recognizer is None:
-        recognizer = Recognizer()
-        _local.recognizer = recognizer
-    return recognizer.recognize(pcm)
-
-
-def transcribe_media(source: bytes | str | os.PathLike[str]) -> Transcription:
-    """Decode and recognize one media file in the calling thread."""
     audio = decode_media(source)
+    recognition = whisper_asr.recognizer().recognize(audio.pcm, request)
     return Transcription(
-        words=recognize(audio.pcm),
+        items=recognition.items,
         duration_seconds=audio.duration_seconds,
         container=audio.container,
         source_sample_rate=audio.source_sample_rate,
+        language_code=recognition.language_code,
+        language_identification=recognition.language_identification,
+        language_codes=recognition.language_codes,
     )
 
 
 # --- child process --------------------------------------------------------------------
-# Protocol: the parent writes an 8-byte big-endian length and the media bytes; the child
-# answers with one JSON line: {"ok": true, ...Transcription} or {"ok": false, "kind":
-# "media" | "internal", "reason": "..."}.
+# Protocol: the parent writes two frames, each an 8-byte big-endian length and its bytes:
+# the LanguageRequest as JSON, then the media. The child answers with one JSON line:
+# {"ok": true, "result": Transcription} or {"ok": false, "kind": "media" | "internal",
+# "reason": "..."}.
 
 _HEADER = struct.Struct(">Q")
 
@@ -263,25 +202,22 @@ def _read_exact(stream: BinaryIO, size: int) -> bytes | None:
     return bytes(data)
 
 
+def _read_frame(stream: BinaryIO) -> bytes | None:
+    header = _read_exact(stream, _HEADER.size)
+    return None if header is None else _read_exact(stream, _HEADER.unpack(header)[0])
+
+
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     """Answer transcription requests from `stdin` until it closes (child-process side)."""
     while True:
-        header = _read_exact(stdin, _HEADER.size)
-        if header is None:
-            return
-        media = _read_exact(stdin, _HEADER.unpack(header)[0])
-        if media is None:
+        request = _read_frame(stdin)
+        media = _read_frame(stdin) if request is not None else None
+        if request is None or media is None:
             return
         answer: dict[str, Any]
         try:
-            result = transcribe_media(media)
-            answer = {
-                "ok": True,
-                "duration": result.duration_seconds,
-                "container": result.container,
-                "sample_rate": result.source_sample_rate,
-                "words": [[w.content, w.start, w.end, w.confidence] for w in result.words],
-            }
+            result = transcribe_media(media, LanguageRequest.from_json(json.loads(request)))
+            answer = {"ok": True, "result": result.to_json()}
         except MediaError as exc:
             answer = {"ok": False, "kind": "media", "reason": exc.reason}
         except Exception as exc:  # the parent must get an answer whatever happened
@@ -294,8 +230,9 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
 class RecognizerProcess:
     """A long-lived recognizer child process; one request at a time (not thread-safe)."""
 
-    def __init__(self, python: str = sys.executable) -> None:
+    def __init__(self, python: str = sys.executable, threads: int | None = None) -> None:
         self._python = python
+        self._threads = threads
         self._proc: subprocess.Popen[bytes] | None = None
 
     def _start(self) -> subprocess.Popen[bytes]:
@@ -304,6 +241,8 @@ class RecognizerProcess:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(_REPO_ROOT), env.get("PYTHONPATH", "")) if p
         )
+        if self._threads:
+            env["LOCALCLOUD_ASR_THREADS"] = str(self._threads)
         proc = subprocess.Popen(
             [self._python, "-m", "localcloud.asr", "--serve"],
             stdin=subprocess.PIPE,
@@ -314,7 +253,7 @@ class RecognizerProcess:
         LOG.debug("started recognizer process %s", proc.pid)
         return proc
 
-    def transcribe(self, media: bytes, timeout: float) -> Transcription:
+    def transcribe(self, media: bytes, request: LanguageRequest, timeout: float) -> Transcription:
         """Decode and recognize `media` in the child; MediaError or RecognizerError on failure."""
         if self._proc is None or self._proc.poll() is not None:
             self._proc = self._start()
@@ -323,7 +262,8 @@ class RecognizerProcess:
         stdout: IO[bytes] | None = proc.stdout
         assert stdin is not None and stdout is not None
         try:
-            stdin.write(_HEADER.pack(len(media)) + media)
+            spec = json.dumps(request.to_json()).encode()
+            stdin.write(_HEADER.pack(len(spec)) + spec + _HEADER.pack(len(media)) + media)
             stdin.flush()
             ready, _, _ = select.select([stdout], [], [], timeout)
             line = stdout.readline() if ready else b""
@@ -342,12 +282,7 @@ class RecognizerProcess:
             if answer["kind"] == "media":
                 raise MediaError(answer["reason"])
             raise RecognizerError(answer["reason"])
-        return Transcription(
-            words=[Word(c, s, e, p) for c, s, e, p in answer["words"]],
-            duration_seconds=float(answer["duration"]),
-            container=str(answer["container"]),
-            source_sample_rate=int(answer["sample_rate"]),
-        )
+        return Transcription.from_json(answer["result"])
 
     def close(self) -> None:
         """Stop the child process (closing its stdin ends it; kill if it does not exit)."""

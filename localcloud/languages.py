@@ -3,8 +3,8 @@
 Every value of StartTranscriptionJob's LanguageCode enum (botocore's Transcribe model) is
 either mapped to the Whisper language that transcribes it or listed in `UNSUPPORTED` with
 the reason; `tests/localcloud/test_languages.py` keeps the two in step with botocore. A job
-asking for an unsupported language fails with a FailureReason naming it, as AWS fails a job
-whose language and feature combination it does not support (docs/transcribe-languages.md).
+asking for an unsupported language fails with a FailureReason naming it: a limit of the local
+engine, not of AWS (docs/transcribe-languages.md).
 """
 
 from __future__ import annotations

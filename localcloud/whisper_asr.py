@@ -138,15 +138,10 @@ class Recognition:
     items: list[Item]
     # The transcript's language (fixed or identified); None for multi-language transcripts.
     language_code: str | None
-    # Identification scores, best first (IdentifyLanguage and IdentifyMultipleLanguages).
+    # Identification scores, best first (IdentifyLanguage).
     language_identification: list[tuple[str, float]] = field(default_factory=list)
     # Seconds of speech per identified language (IdentifyMultipleLanguages).
     language_codes: list[tuple[str, float]] = field(default_factory=list)
-
-    @property
-    def identified_language_score(self) -> float | None:
-        """The score of the language the transcript was made in, if identification ran."""
-        return self.language_identification[0][1] if self.language_identification else None
 
 
 class WhisperRecognizer:
@@ -278,13 +273,10 @@ class WhisperRecognizer:
                 items_from_words(words, spaced=language not in UNSPACED, language_code=code)
             )
             LOG.debug("%.2f-%.2f s: %s, %d words", span_start, span_end, code, len(words))
-        ranked_totals = sorted(totals.items(), key=lambda pair: -pair[1])
-        spoken = sum(totals.values())
         return Recognition(
             items=items,
             language_code=None,
-            language_identification=[(code, seconds / spoken) for code, seconds in ranked_totals],
-            language_codes=ranked_totals,
+            language_codes=sorted(totals.items(), key=lambda pair: -pair[1]),
         )
 
 

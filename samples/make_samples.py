@@ -1,4 +1,7 @@
-"""Regenerate the shipped sample media from samples/texts.json (needs Debian's `flite`)."""
+"""Regenerate the shipped sample media from samples/texts.json.
+
+Needs Debian's `flite` (the English clips) and `espeak-ng` (the non-English ones).
+"""
 
 from __future__ import annotations
 
@@ -56,12 +59,30 @@ def synthesize(text: str, voice: str, out_wav: Path) -> None:
     subprocess.run([flite, "-voice", voice, "-t", text, "-o", str(out_wav)], check=True)
 
 
+def speak(text: str, voice: str, out_wav: Path) -> None:
+    """Speak `text` with espeak-ng (its voices cover many languages) into a WAV file."""
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        raise SystemExit("espeak-ng is not installed: apt-get install -y espeak-ng")
+    subprocess.run([espeak, "-v", voice, "-w", str(out_wav), text], check=True)
+
+
 def read_pcm(path: Path) -> bytes:
-    """Read a 16-bit mono WAV file's samples."""
+    """Read a 16-bit mono WAV file's samples at 16 kHz (resampled if need be)."""
     with wave.open(str(path), "rb") as wav:
-        if wav.getnchannels() != 1 or wav.getsampwidth() != 2 or wav.getframerate() != RATE:
-            raise SystemExit(f"{path}: expected 16 kHz mono 16-bit audio from flite")
-        return wav.readframes(wav.getnframes())
+        if wav.getnchannels() != 1 or wav.getsampwidth() != 2:
+            raise SystemExit(f"{path}: expected mono 16-bit audio")
+        rate, pcm = wav.getframerate(), wav.readframes(wav.getnframes())
+    if rate == RATE:
+        return pcm
+    # espeak-ng speaks at 22.05 kHz.
+    source = av.AudioFrame(format="s16", layout="mono", samples=len(pcm) // 2)
+    source.planes[0].update(pcm)
+    source.sample_rate = rate
+    source.pts = 0
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+    frames = [*resampler.resample(source), *resampler.resample(None)]
+    return b"".join(bytes(f.planes[0])[: f.samples * 2] for f in frames)
 
 
 def write_wav(path: Path, pcm: bytes, rate: int = RATE) -> None:
@@ -122,18 +143,53 @@ def room_tone(seconds: float, rng: random.Random, level: float = 100.0) -> bytes
     return struct.pack(f"<{n}h", *(int(rng.gauss(0.0, level)) for _ in range(n)))
 
 
+# Debian's pocketsphinx-testdata: five LibriVox readings (public domain) with their texts.
+TESTDATA = Path("/usr/share/pocketsphinx/test/data/librivox")
+_REFERENCE = re.compile(r"^<s> (.*) </s> \((.*)\)$")
+
+
+def import_human(out: Path) -> None:
+    """Copy the LibriVox readings of pocketsphinx-testdata into out/human/ as FLAC."""
+    if not TESTDATA.is_dir():
+        raise SystemExit("pocketsphinx-testdata is not installed: apt-get install -y "
+                         "pocketsphinx-testdata")  # fmt: skip
+    target = out / "human"
+    target.mkdir(parents=True, exist_ok=True)
+    clips = []
+    for line in (TESTDATA / "transcription").read_text().splitlines():
+        match = _REFERENCE.match(line.strip())
+        if not match:
+            continue
+        text, name = match.groups()
+        encode(read_pcm(TESTDATA / f"{name}.wav"), "flac", target / f"{name}.flac")
+        clips.append({"name": name, "text": text})
+    (target / "texts.json").write_text(json.dumps({"clips": clips}, indent=2) + "\n")
+    LOG.info("human/: %d LibriVox readings", len(clips))
+
+
 def main() -> None:
     """Generate every clip of texts.json plus the edge-case files into samples/."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=HERE, help="output directory")
+    parser.add_argument(
+        "--human",
+        action="store_true",
+        help="only copy the human recordings of Debian's pocketsphinx-testdata into human/",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.human:
+        import_human(args.out)
+        return
     spec = json.loads((HERE / "texts.json").read_text())
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(20240601)  # seeded, so regeneration does not churn the repository
+    # The non-English clips have a generator of their own: adding one changes no other file.
+    other_rng = random.Random(20240602)
+    clips = [(c, rng) for c in spec["clips"]] + [(c, other_rng) for c in spec["non_english"]]
     with tempfile.TemporaryDirectory() as tmp:
-        for clip in spec["clips"]:
+        for clip, clip_rng in clips:
             # One flite call per sentence, joined by a pause as a speaker would make (flite
             # itself barely pauses between sentences), so transcripts get their full stops.
             # The pause is quiet room tone: digital silence between sentences made the
@@ -141,9 +197,12 @@ def main() -> None:
             parts = []
             for n, sentence in enumerate(SENTENCE_END.split(clip["text"])):
                 raw = Path(tmp) / f"{clip['name']}-{n}.wav"
-                synthesize(sentence, spec["voice"], raw)
+                if clip.get("synthesizer") == "espeak-ng":
+                    speak(sentence, clip["voice"], raw)
+                else:
+                    synthesize(sentence, spec["voice"], raw)
                 parts.append(read_pcm(raw))
-            pcm = room_tone(SENTENCE_PAUSE_SECONDS, rng).join(parts)
+            pcm = room_tone(SENTENCE_PAUSE_SECONDS, clip_rng).join(parts)
             for fmt in clip["formats"]:
                 target = out / f"{clip['name']}.{fmt}"
                 encode(pcm, fmt, target)

@@ -15,6 +15,7 @@ import queue
 import threading
 from dataclasses import replace
 
+from localcloud.languages import UnsupportedLanguageError, language_request
 from localcloud.transcribe import s3
 from localcloud.transcribe.errors import MEDIA_ACCESS_MESSAGE
 from localcloud.transcribe.events import emit_state_change
@@ -102,36 +103,20 @@ class WorkerPool:
             if ended is not None:
                 emit_state_change(ended)
 
-    def _language(self, job: Job) -> str | None:
-        """The language to transcribe in, or None if the local engine cannot."""
-        req = job.request
-        supported = self._options.supported_languages
-        if req.get("LanguageCode"):
-            return req["LanguageCode"] if req["LanguageCode"] in supported else None
-        # Identification: the local engine cannot tell languages apart; it assumes the
-        # first supported language that the options allow (all are allowed without options).
-        options = req.get("LanguageOptions") or list(supported)
-        return next((lang for lang in options if lang in supported), None)
-
     def _process(self, job: Job, recognizer: SpeechRecognizer) -> Outcome:
         """Transcribe one IN_PROGRESS job: its outcome, result files written."""
         req = job.request
-        language = self._language(job)
-        if language is None:
-            asked = req.get("LanguageCode") or ", ".join(req.get("LanguageOptions") or [])
-            return Outcome(
-                failure_reason=(
-                    f"Unsupported language for the local Transcribe engine: {asked}. The local "
-                    f"cloud transcribes only {', '.join(self._options.supported_languages)}."
-                )
-            )
+        try:
+            languages = language_request(req)
+        except UnsupportedLanguageError as exc:
+            return Outcome(failure_reason=exc.reason)
         media = s3.read_media(job.account_id, job.region, job.bucket, job.key)
         if media is None:
             return Outcome(failure_reason=MEDIA_ACCESS_MESSAGE)
         if len(media) > MAX_MEDIA_BYTES:
             return Outcome(failure_reason="The media file is larger than the 2 GB maximum.")
         try:
-            result = recognizer.transcribe(media, self._options.job_timeout_seconds)
+            result = recognizer.transcribe(media, languages, self._options.job_timeout_seconds)
         except MediaError as exc:
             return Outcome(failure_reason=f"The media file could not be decoded: {exc.reason}")
         except RecognizerError as exc:
@@ -149,23 +134,17 @@ class WorkerPool:
         base = Outcome(
             media_format=detected,
             media_sample_rate=result.source_sample_rate or None,
-            language_code=language,
+            language_code=result.language_code,
+            identified_language_score=result.identified_language_score,
         )
-        if req.get("IdentifyLanguage") or req.get("IdentifyMultipleLanguages"):
-            # No language identification locally: the score is the mean word confidence.
-            words = result.words
-            score = round(sum(w.confidence for w in words) / len(words), 4) if words else 0.0
-            base = replace(base, identified_language_score=score)
-            if req.get("IdentifyMultipleLanguages"):
-                base = replace(
-                    base,
-                    language_codes=[
-                        {
-                            "LanguageCode": language,
-                            "DurationInSeconds": round(result.duration_seconds, 3),
-                        }
-                    ],
-                )
+        if languages.mode == "identify-multiple":
+            base = replace(
+                base,
+                language_codes=[
+                    {"LanguageCode": code, "DurationInSeconds": round(seconds, 3)}
+                    for code, seconds in result.language_codes
+                ],
+            )
         return write_results(
             job,
             result,

@@ -17,7 +17,7 @@ class TranscribeOptions:
     """How the local Transcribe engine behaves; the defaults suit a 2-core laptop."""
 
     # Jobs transcribed at the same time; the rest wait QUEUED. Each worker owns one
-    # recognizer process (~100 MB) and keeps one core busy.
+    # recognizer process (~400 MB with the model) and shares the cores with the others.
     concurrency: int = 2
     # AWS's default quotas (docs/transcribe-api.md, "Quotas"): queued jobs with deferred
     # execution, jobs running at once.
@@ -30,8 +30,6 @@ class TranscribeOptions:
     min_media_seconds: float = 0.5
     # Generous: recognition runs at ~0.2x real time, and a 4 h file must not time out.
     job_timeout_seconds: float = 3600.0
-    # The local engine has an en-US model only.
-    supported_languages: tuple[str, ...] = ("en-US",)
     # Base of the URIs of service-managed output (jobs without OutputBucketName).
     endpoint_url: str = "http://localhost:4566"
     # "process": recognizer child processes (keeps the server responsive); "thread":

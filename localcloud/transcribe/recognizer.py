@@ -1,24 +1,27 @@
 """The seam between the engine and speech recognition: the one module that names the recognizer.
 
 Each worker of the engine calls `open_recognizer(options)` once, then
-`SpeechRecognizer.transcribe(media, timeout)` for each of its jobs, and `close()` at shutdown.
+`SpeechRecognizer.transcribe(media, languages, timeout)` for each of its jobs, and `close()` at shutdown.
 A recognizer decodes the media bytes and recognizes the speech; it raises `MediaError` for
 media it cannot use (the job FAILS with that reason) and `RecognizerError` when it fails
 itself. Replacing the speech engine means returning another `SpeechRecognizer` from
 `open_recognizer`; nothing else in the package imports `localcloud.asr`.
 
-Today's recognizer is pocketsphinx (`localcloud.asr`) in a child process: it holds the GIL
-for a whole decode, and in-thread it would freeze the server. A job takes about 0.2 s per
-second of audio, plus about 1 s for the first job of each worker (its process starts and
-loads the model).
+Today's recognizer is Whisper base (`localcloud.whisper_asr`, driven by `localcloud.asr`) in a
+child process that keeps the model loaded: recognition holds a core for the whole decode, and
+in-thread it would slow the server. A job takes about 0.2 s per second of audio on a free core,
+plus a few seconds for the first job of each worker (its process starts, verifies the model
+files and loads the model).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Protocol
 
 from localcloud import asr
 from localcloud.asr import MediaError, RecognizerError, Transcription
+from localcloud.languages import LanguageRequest
 from localcloud.transcribe.options import TranscribeOptions
 
 __all__ = [
@@ -34,7 +37,7 @@ __all__ = [
 class SpeechRecognizer(Protocol):
     """Decodes and recognizes one media file at a time (one per worker, not thread-safe)."""
 
-    def transcribe(self, media: bytes, timeout: float) -> Transcription:
+    def transcribe(self, media: bytes, request: LanguageRequest, timeout: float) -> Transcription:
         """Transcribe one media file; MediaError or RecognizerError on failure."""
         ...
 
@@ -46,9 +49,9 @@ class SpeechRecognizer(Protocol):
 class InThreadRecognizer:
     """Recognize in the calling thread (isolation="thread")."""
 
-    def transcribe(self, media: bytes, timeout: float) -> Transcription:
+    def transcribe(self, media: bytes, request: LanguageRequest, timeout: float) -> Transcription:
         """Transcribe one media file; `timeout` is not enforced in-thread."""
-        return asr.transcribe_media(media)
+        return asr.transcribe_media(media, request)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -58,4 +61,6 @@ def open_recognizer(options: TranscribeOptions) -> SpeechRecognizer:
     """A new recognizer for one worker, isolated as the options say."""
     if options.isolation == "thread":
         return InThreadRecognizer()
-    return asr.RecognizerProcess()
+    # The workers share the cores: each recognizer gets its share of CPU threads.
+    cores = os.cpu_count() or 1
+    return asr.RecognizerProcess(threads=max(1, cores // options.concurrency))

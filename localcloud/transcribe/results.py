@@ -17,14 +17,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 
-from localcloud import transcript
+from localcloud import transcribe_items
 from localcloud.transcribe import s3
 from localcloud.transcribe.jobs import Job, JobTable, Outcome
 from localcloud.transcribe.recognizer import Transcription
 
-SUBTITLE_RENDERERS: dict[str, Callable[[list[transcript.Word], int], str]] = {
-    "srt": transcript.to_srt,
-    "vtt": transcript.to_vtt,
+SUBTITLE_RENDERERS: dict[str, Callable[[list[transcribe_items.Item], int], str]] = {
+    "srt": transcribe_items.to_srt,
+    "vtt": transcribe_items.to_vtt,
 }
 SUBTITLE_CONTENT_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt"}
 
@@ -77,9 +77,9 @@ def write_results(
     subtitles = job.request.get("Subtitles") or {}
     start_index = int(subtitles.get("OutputStartIndex", 0))
     written: list[str] = []
-    if result.words or empty_subtitles_on_silence:
+    if result.items or empty_subtitles_on_silence:
         for fmt in subtitles.get("Formats") or []:
-            body = SUBTITLE_RENDERERS[fmt](result.words, start_index).encode()
+            body = SUBTITLE_RENDERERS[fmt](result.items, start_index).encode()
             s3.put_object(
                 job.account_id,
                 job.region,
@@ -90,7 +90,14 @@ def write_results(
                 kms_key_id=kms_key_id,
             )
             written.append(f"{stem}.{fmt}")
-    document = transcript.build_result(job.name, job.account_id, result.words)
+    document = transcribe_items.build_document(
+        job.name,
+        job.account_id,
+        result.items,
+        language_code=result.language_code,
+        language_identification=result.language_identification,
+        language_codes=result.language_codes,
+    )
     s3.put_object(
         job.account_id,
         job.region,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import functools
+import io
 import json
 import re
 import threading
 import time
 import urllib.request
 import uuid
+import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from moto.transcribe.models import transcribe_backends
 from moto.transcribe.responses import TranscribeResponse
 
 from localcloud import transcribe as local_transcribe
+from localcloud.asr import decode_to_pcm16k
 from localcloud.server import free_port
 from localcloud.transcribe import TranscribeOptions, TranscribeService
 from localcloud.transcribe.errors import LimitExceededError, NotFoundError
@@ -33,10 +36,12 @@ from tests.localcloud.support import wait_for
 from transcribe_pipeline.throttling import is_media_too_long
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-TEXTS = {c["name"]: c["text"] for c in json.loads((SAMPLES / "texts.json").read_text())["clips"]}
+SPEC = json.loads((SAMPLES / "texts.json").read_text())
+TEXTS = {c["name"]: c["text"] for c in SPEC["clips"]}
+SPANISH = SPEC["non_english"][0]
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
-TIMEOUT = 60.0
+TIMEOUT = 180.0
 # Jobs really decode and recognize audio: give them longer than the shared default.
 _wait_for = functools.partial(wait_for, timeout=TIMEOUT)
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -69,7 +74,7 @@ class Cloud:
         self.s3.create_bucket(Bucket=self.media)
         self.s3.create_bucket(Bucket=self.output)
         for sample in SAMPLES.iterdir():
-            if sample.suffix not in {".json", ".py", ".md"}:
+            if sample.is_file() and sample.suffix not in {".json", ".py", ".md"}:
                 self.s3.upload_file(str(sample), self.media, sample.name)
         self.s3.put_bucket_notification_configuration(
             Bucket=self.output,
@@ -374,23 +379,64 @@ def test_silent_media_completes_with_an_empty_transcript_and_no_subtitle_files(
         cloud.s3.head_object(Bucket=cloud.output, Key="silence.srt")
 
 
-def test_identify_language_with_en_us_among_the_options_reports_the_identified_language(
+def test_identify_language_picks_spanish_among_the_options_and_reports_its_scores(
     cloud: Cloud,
 ) -> None:
     cloud.start(
         "identified",
-        "garden.mp4",
+        f"{SPANISH['name']}.mp3",
         LanguageCode=None,
         IdentifyLanguage=True,
-        LanguageOptions=["fr-FR", "en-US"],
+        LanguageOptions=["en-US", "es-US"],
     )
     job, _ = cloud.finish("identified")
+    result = json.loads(cloud.read("identified.json"))["results"]
 
     assert job["TranscriptionJobStatus"] == "COMPLETED"
-    assert job["LanguageCode"] == "en-US"
+    assert job["LanguageCode"] == "es-US"
     assert job["IdentifyLanguage"] is True
-    assert job["LanguageOptions"] == ["fr-FR", "en-US"]
-    assert 0.0 < job["IdentifiedLanguageScore"] <= 1.0
+    assert job["LanguageOptions"] == ["en-US", "es-US"]
+    assert 0.5 < job["IdentifiedLanguageScore"] <= 1.0
+    assert result["language_code"] == "es-US"
+    assert [s["code"] for s in result["language_identification"]] == ["es-US", "en-US"]
+    assert float(result["language_identification"][0]["score"]) == pytest.approx(
+        job["IdentifiedLanguageScore"], abs=1e-4
+    )
+    assert wer(SPANISH["text"], result["transcripts"][0]["transcript"]) <= 0.3
+
+
+def test_identify_multiple_languages_segments_the_transcript_where_the_language_switches(
+    cloud: Cloud,
+) -> None:
+    spanish, _ = decode_to_pcm16k(SAMPLES / f"{SPANISH['name']}.mp3")
+    english, _ = decode_to_pcm16k(SAMPLES / "weather.flac")
+    both = io.BytesIO()
+    with wave.open(both, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(spanish + b"\x00\x00" * 16_000 + english)
+    cloud.s3.put_object(Bucket=cloud.media, Key="bilingual.wav", Body=both.getvalue())
+
+    cloud.start(
+        "bilingual",
+        "bilingual.wav",
+        LanguageCode=None,
+        IdentifyMultipleLanguages=True,
+        LanguageOptions=["en-US", "es-US"],
+    )
+    job, _ = cloud.finish("bilingual")
+    result = json.loads(cloud.read("bilingual.json"))["results"]
+
+    assert job["TranscriptionJobStatus"] == "COMPLETED", job.get("FailureReason")
+    assert {c["LanguageCode"] for c in job["LanguageCodes"]} == {"en-US", "es-US"}
+    assert all(c["DurationInSeconds"] > 4 for c in job["LanguageCodes"])
+    words = [i for i in result["items"] if i["type"] == "pronunciation"]
+    switch = [i["language_code"] for i in words]
+    assert switch == sorted(switch, reverse=True)  # all es-US, then all en-US
+    spoken = [i["alternatives"][0]["content"] for i in words]
+    assert wer(SPANISH["text"], " ".join(spoken[: switch.count("es-US")])) <= 0.3
+    assert wer(TEXTS["weather"], " ".join(spoken[switch.count("es-US") :])) <= 0.15
 
 
 @pytest.mark.parametrize(
@@ -398,11 +444,11 @@ def test_identify_language_with_en_us_among_the_options_reports_the_identified_l
     [
         ("not-media.mp3", {}, "could not be decoded"),
         ("too-short.wav", {}, "the minimum is 500 ms"),
-        ("hello-pipeline.wav", {"LanguageCode": "fr-FR"}, "Unsupported language"),
+        ("hello-pipeline.wav", {"LanguageCode": "zu-ZA"}, "Unsupported language"),
         (
             "hello-pipeline.wav",
-            {"LanguageCode": None, "IdentifyLanguage": True, "LanguageOptions": ["fr-FR", "de-DE"]},
-            "Unsupported language",
+            {"LanguageCode": None, "IdentifyLanguage": True, "LanguageOptions": ["fr-FR", "zu-ZA"]},
+            "engine: zu-ZA (Zulu)",
         ),
         ("hello-pipeline.mp3", {"MediaFormat": "wav"}, "doesn't match the detected media format"),
         ("garden.webm", {"OutputBucketName": "no-such-output-bucket"}, "output bucket"),
@@ -411,7 +457,7 @@ def test_identify_language_with_en_us_among_the_options_reports_the_identified_l
         "undecodable",
         "too-short",
         "unsupported-language",
-        "identify-without-en-US",
+        "identify-with-an-unsupported-option",
         "wrong-media-format",
         "missing-output-bucket",
     ],
