@@ -19,8 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
-from localcloud.transcript import CUE_MAX_SECONDS, CUE_MAX_WORDS, timestamp
-
 # Marks that become punctuation items. "¿" and "¡" open a Spanish sentence and stand before
 # their word; the rest close one. Runs of one mark ("...") give one item, "…" a full stop.
 OPENING_MARKS = frozenset("¿¡")
@@ -29,6 +27,9 @@ SENTENCE_END = frozenset(".?!。？！")
 # Written by Whisper but never by Transcribe: quotes and brackets are dropped.
 DROPPED = frozenset('"“”„«»()[]{}')
 _EQUIVALENT = {"…": "."}
+# Subtitle cue limits: short enough to read at a glance, as Transcribe's cues are.
+CUE_MAX_SECONDS = 7.0
+CUE_MAX_WORDS = 12
 
 
 @dataclass(frozen=True)
@@ -268,9 +269,10 @@ def cues(
 
     def flush() -> None:
         timed = [i for i in current if i.kind == "pronunciation"]
-        if timed:
-            assert timed[0].start is not None and timed[-1].end is not None
-            result.append(Cue(timed[0].start, timed[-1].end, transcript_text(current)))
+        if not timed:
+            return  # marks only: they go with the next word
+        assert timed[0].start is not None and timed[-1].end is not None
+        result.append(Cue(timed[0].start, timed[-1].end, transcript_text(current)))
         current.clear()
 
     for item in items:
@@ -284,11 +286,29 @@ def cues(
                 carried = [current.pop()] if current[-1].content in OPENING_MARKS else []
                 flush()
                 current.extend(carried)
+        closing = item.kind == "punctuation" and item.content not in OPENING_MARKS
+        if closing and not current and result:
+            # A mark after the end of a sentence ("?" "?", "?" ",") closes that cue.
+            last = result[-1]
+            result[-1] = Cue(last.start, last.end, last.text + item.content)
+            continue
         current.append(item)
         if item.kind == "punctuation" and item.content in SENTENCE_END:
             flush()
     flush()
+    if current and result:  # marks with no word after them close the last cue
+        last = result[-1]
+        result[-1] = Cue(last.start, last.end, last.text + transcript_text(current))
     return result
+
+
+def timestamp(seconds: float, separator: str) -> str:
+    """Format seconds as HH:MM:SS<sep>mmm."""
+    millis = max(0, round(seconds * 1000))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
 def to_srt(items: Sequence[Item], start_index: int = 0) -> str:

@@ -250,3 +250,42 @@ def test_merged_windows_give_every_word_once_when_the_overlap_exceeds_a_word(
     assert [t for t in merged if t in truth] == truth
     if not edge_noise:
         assert merged == truth
+
+
+def test_silence_gives_an_empty_transcript_and_valid_subtitle_files_without_cues() -> None:
+    results = build_document("quiet", "1", [])["results"]
+
+    assert results == {"transcripts": [{"transcript": ""}], "items": [], "audio_segments": []}
+    assert to_srt([]) == ""
+    assert to_vtt([]) == "WEBVTT\n"
+
+
+def test_subtitle_timestamps_carry_hours_and_round_to_milliseconds() -> None:
+    items = [Item.pronunciation("late", 3723.4564, 3725.0014, 1.0)]
+
+    assert "01:02:03,456 --> 01:02:05,001" in to_srt(items)
+    assert "01:02:03.456 --> 01:02:05.001" in to_vtt(items)
+
+
+def test_slow_speech_is_split_into_cues_of_at_most_seven_seconds() -> None:
+    items = items_from_words(words(*[f" w{n}" for n in range(12)], step=0.9))
+
+    result = cues(items)
+
+    assert all(c.end - c.start <= 7.0 for c in result)
+    assert sum(len(c.text.split()) for c in result) == 12
+
+
+@given(st.lists(_WORD, max_size=40), st.floats(0.05, 1.5))
+def test_cues_keep_every_item_in_order_within_the_size_limits(
+    texts: list[str], step: float
+) -> None:
+    items = items_from_words(words(*texts, step=step))
+
+    result = cues(items)
+
+    assert " ".join(c.text for c in result) == transcript_text(items)
+    for cue in result:
+        count = len(cue.text.split())
+        assert count <= 12
+        assert count == 1 or cue.end - cue.start <= 7.0
