@@ -1,8 +1,8 @@
 """The seam between the engine and speech recognition: the one module that names the recognizer.
 
 Each worker of the engine calls `open_recognizer(options)` once, then
-`SpeechRecognizer.transcribe(media, languages, timeout)` for each of its jobs, and `close()` at shutdown.
-A recognizer decodes the media bytes and recognizes the speech; it raises `MediaError` for
+`SpeechRecognizer.transcribe(media, languages, timeout)` for each of its jobs, and `close()` at
+shutdown. A recognizer decodes the media bytes and recognizes the speech; it raises `MediaError` for
 media it cannot use (the job FAILS with that reason) and `RecognizerError` when it fails
 itself. Replacing the speech engine means returning another `SpeechRecognizer` from
 `open_recognizer`; nothing else in the package imports `localcloud.asr`.
