@@ -58,15 +58,15 @@ from benchmarks.local_pipeline import deployed_app
 from benchmarks.report import machine
 from localcloud.deployment import STACK_NAME, LocalEndpoint
 from localcloud.wer import wer as word_error_rate
-from transcribe_pipeline.keys import (
+from transcribe_pipeline.job_listing import pipeline_jobs
+from transcribe_pipeline.keys import S3Object, job_name_for
+from transcribe_pipeline.layout import (
     FAILED_PREFIX,
     TRANSCRIPTS_PREFIX,
-    S3Object,
+    FailureRecord,
     failure_key,
-    job_name_for,
     transcript_key,
 )
-from transcribe_pipeline.sweeper import pipeline_jobs
 
 RESULTS = Path(__file__).resolve().parent / "results" / "local_burst.json"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -510,7 +510,7 @@ def count(burst: Burst, reference: str, seed: int) -> dict[str, Any]:
     failures = {}
     for key in sorted(failed)[:5]:
         body = burst.s3.get_object(Bucket=res.output_bucket, Key=failure_key(key))
-        failures[key] = json.loads(body["Body"].read()).get("reason")
+        failures[key] = FailureRecord.from_body(body["Body"].read()).reason
 
     assert burst.first_upload is not None and burst.burst_began is not None
     created = max((job["CreationTime"] for job in jobs), default=burst.first_upload)

@@ -17,6 +17,7 @@ import boto3
 from botocore.config import Config
 
 from localcloud import server
+from transcribe_pipeline.layout import FailureRecord, failure_key, transcript_key
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_NAME = "TranscriptionPipeline"
@@ -127,7 +128,7 @@ class Outcome:
 
     key: str
     transcript: str | None
-    failure: dict[str, Any] | None
+    failure: FailureRecord | None
     seconds: float
 
 
@@ -141,14 +142,14 @@ def wait_for_outcome(
 ) -> Outcome:
     """Poll the output bucket until ``key`` has a transcript or a failure record."""
     started = time.monotonic()
-    transcript_key, failure_key = f"transcripts/{key}.txt", f"failed/{key}.json"
+    text_key, record_key = transcript_key(key, "txt"), failure_key(key)
     while (elapsed := time.monotonic() - started) < timeout:
-        text = _read(s3, output_bucket, transcript_key)
+        text = _read(s3, output_bucket, text_key)
         if text is not None:
             return Outcome(key, text, None, elapsed)
-        failure = _read(s3, output_bucket, failure_key)
+        failure = _read(s3, output_bucket, record_key)
         if failure is not None:
-            return Outcome(key, None, json.loads(failure), elapsed)
+            return Outcome(key, None, FailureRecord.from_body(failure), elapsed)
         if on_tick:
             on_tick(elapsed)
         time.sleep(0.25)

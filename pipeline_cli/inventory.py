@@ -15,8 +15,14 @@ from botocore.exceptions import ClientError
 from pipeline_cli.aws import Clients, Pipeline
 from pipeline_cli.outcomes import as_s3_object, head_or_none, read_failure
 from transcribe_pipeline.clients import error_code
-from transcribe_pipeline.keys import failure_key, job_name_for, transcript_key
-from transcribe_pipeline.sweeper import pipeline_jobs
+from transcribe_pipeline.job_listing import pipeline_jobs
+from transcribe_pipeline.keys import job_name_for
+from transcribe_pipeline.layout import (
+    FAILED_PREFIX,
+    TRANSCRIPTS_PREFIX,
+    failure_key,
+    transcript_key,
+)
 
 SUBTITLE_AND_TEXT = ("txt", "srt", "vtt")
 _QUEUE_ATTRIBUTES = [
@@ -157,8 +163,8 @@ def list_inputs(
     """Every input under ``prefix`` with its current version's job and outputs, by key."""
     s3 = clients("s3")
     inputs = list(_objects(s3, pipeline.input_bucket, prefix))
-    outputs = set(_keys(s3, pipeline.output_bucket, f"transcripts/{prefix}"))
-    failures = set(_keys(s3, pipeline.output_bucket, f"failed/{prefix}"))
+    outputs = set(_keys(s3, pipeline.output_bucket, f"{TRANSCRIPTS_PREFIX}{prefix}"))
+    failures = set(_keys(s3, pipeline.output_bucket, f"{FAILED_PREFIX}{prefix}"))
     transcribe = clients("transcribe")
 
     def entry(listed: dict[str, Any]) -> Entry | None:
@@ -193,9 +199,9 @@ def _entry(
     present = [ext for ext in SUBTITLE_AND_TEXT if transcript_key(key, ext) in outputs]
     if job is None:
         # A record naming another job is an earlier upload's: this version is still waiting.
-        rejected = record is not None and record.get("job") in (None, name)
+        rejected = record is not None and record.job in (None, name)
         state = InputState.REJECTED if rejected else InputState.WAITING
-        reason = record.get("reason") if rejected and record else None
+        reason = record.reason if rejected and record else None
         return Entry(
             key=key,
             size=obj.size or 0,

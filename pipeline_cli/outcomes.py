@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,10 +12,14 @@ from botocore.exceptions import ClientError
 from pipeline_cli.aws import Pipeline
 from pipeline_cli.errors import CliError, ExitCode, is_not_found
 from transcribe_pipeline.clients import error_code
-from transcribe_pipeline.keys import S3Object, failure_key, job_name_for, transcript_key
-
-# Written by the pipeline's harvester on every output (lambda/transcribe_pipeline/harvest.py).
-JOB_NAME_META = "job-name"
+from transcribe_pipeline.keys import S3Object, job_name_for
+from transcribe_pipeline.layout import (
+    JOB_NAME_META,
+    FailureRecord,
+    FailureRecordError,
+    failure_key,
+    transcript_key,
+)
 
 
 class State(enum.StrEnum):
@@ -114,13 +117,13 @@ def check(s3: Any, output_bucket: str, expected: Expected) -> Outcome:
     failed = head_or_none(s3, output_bucket, failure_object)
     if failed is not None and _belongs(failed, expected):
         record = read_failure(s3, output_bucket, failure_object)
-        reason = str(record.get("reason") or "no reason recorded") if record else "unknown"
+        reason = (record.reason or "no reason recorded") if record else "unknown"
         return Outcome(expected.key, State.FAILED, expected.job_name, reason)
     return Outcome(expected.key, State.PENDING, expected.job_name)
 
 
-def read_failure(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
-    """A ``failed/<key>.json`` record, None if it is gone or unreadable."""
+def read_failure(s3: Any, bucket: str, key: str) -> FailureRecord | None:
+    """A ``failed/<key>.json`` record, None if it is gone; one saying why if it is unreadable."""
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as error:
@@ -128,10 +131,9 @@ def read_failure(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
             return None
         raise
     try:
-        record = json.loads(body)
-    except ValueError:
-        return {"reason": "the failure record is not JSON"}
-    return record if isinstance(record, dict) else None
+        return FailureRecord.from_body(body)
+    except FailureRecordError as error:
+        return FailureRecord(source="", job=None, reason=str(error))
 
 
 def _belongs(head: dict[str, Any], expected: Expected) -> bool:

@@ -17,8 +17,9 @@ from pipeline_cli.errors import CliError, ExitCode
 from pipeline_cli.inventory import transcription_job
 from pipeline_cli.outcomes import as_s3_object, head_or_none, read_failure
 from transcribe_pipeline.clients import error_code
+from transcribe_pipeline.job_listing import pipeline_jobs
 from transcribe_pipeline.keys import job_name_for, parse_s3_uri, rejection_reason
-from transcribe_pipeline.sweeper import pipeline_jobs
+from transcribe_pipeline.layout import FAILED_PREFIX, FailureRecord
 
 RESUBMITTED_META = "resubmitted-at"
 # Failure reasons about the media itself: the same bytes fail the same way every time.
@@ -187,23 +188,23 @@ def _move_by_hand(sqs: Any, source: str, destination: str) -> int:
         moved += len(messages)
 
 
-def failure_records(s3: Any, pipeline: Pipeline) -> Iterator[tuple[str, dict[str, Any]]]:
+def failure_records(s3: Any, pipeline: Pipeline) -> Iterator[tuple[str, FailureRecord]]:
     """Every ``failed/`` record (its key and document) in the output bucket."""
     paginator = s3.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=pipeline.output_bucket, Prefix="failed/"):
+    for page in paginator.paginate(Bucket=pipeline.output_bucket, Prefix=FAILED_PREFIX):
         for item in page.get("Contents", []):
             record = read_failure(s3, pipeline.output_bucket, item["Key"])
             if record is not None:
                 yield item["Key"], record
 
 
-def decide(s3: Any, transcribe: Any, pipeline: Pipeline, record: dict[str, Any]) -> Decision:
+def decide(s3: Any, transcribe: Any, pipeline: Pipeline, record: FailureRecord) -> Decision:
     """Whether re-submitting the input of one failure record may succeed now."""
-    failed_job = record.get("job")
+    failed_job = record.job
     try:
-        bucket, key = parse_s3_uri(str(record.get("source", "")))
+        bucket, key = parse_s3_uri(record.source)
     except ValueError:
-        return Decision(str(record.get("source")), Action.SKIPPED, "the record names no source")
+        return Decision(record.source, Action.SKIPPED, "the record names no source")
     if bucket != pipeline.input_bucket:
         why = f"not this pipeline's input bucket ({bucket})"
         return Decision(key, Action.SKIPPED, why, failed_job)
@@ -222,7 +223,7 @@ def decide(s3: Any, transcribe: Any, pipeline: Pipeline, record: dict[str, Any])
             return Decision(key, Action.SKIPPED, why, failed_job)
         why = "a newer upload never started a job"
         return Decision(key, Action.RESUBMITTED, why, failed_job, head=head)
-    failure = str(record.get("reason", ""))
+    failure = record.reason
     if any(fault in failure.lower() for fault in _MEDIA_FAULTS):
         why = f"the media itself was refused ({failure}); upload a fixed file"
         return Decision(key, Action.SKIPPED, why, failed_job)

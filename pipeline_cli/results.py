@@ -11,9 +11,9 @@ from botocore.exceptions import ClientError
 
 from pipeline_cli.aws import Pipeline
 from pipeline_cli.errors import CliError, ExitCode, is_not_found
-from pipeline_cli.outcomes import JOB_NAME_META, expect, head_or_none, read_failure
+from pipeline_cli.outcomes import expect, head_or_none, read_failure
 from pipeline_cli.words import words_document
-from transcribe_pipeline.keys import failure_key, transcript_key
+from transcribe_pipeline.layout import JOB_NAME_META, failure_key, job_result_key, transcript_key
 
 
 class Format(enum.StrEnum):
@@ -55,10 +55,10 @@ def fetch(s3: Any, pipeline: Pipeline, key: str, fmt: Format) -> Result:
         return Result(key, fmt, job, body, note=note)
     if job is None:  # outputs written before the harvester recorded job names
         job = expect(s3, pipeline, key).job_name
-    raw = _read(s3, pipeline.output_bucket, f"{job}.json")
+    raw = _read(s3, pipeline.output_bucket, job_result_key(job))
     if raw is None:
         raise CliError(
-            f"Amazon Transcribe's result {job}.json is not in the output bucket.",
+            f"Amazon Transcribe's result {job_result_key(job)} is not in the output bucket.",
             ExitCode.NOT_FOUND,
         )
     document = words_document(key, job, json.loads(raw))
@@ -77,9 +77,7 @@ def _missing(s3: Any, pipeline: Pipeline, key: str) -> CliError:
         )
     record = read_failure(s3, pipeline.output_bucket, failure_key(key))
     if record is not None:
-        return CliError(
-            f"{key!r} failed: {record.get('reason', 'no reason recorded')}", ExitCode.FAILED
-        )
+        return CliError(f"{key!r} failed: {record.reason or 'no reason recorded'}", ExitCode.FAILED)
     return CliError(
         f"No transcript for {key!r} yet.",
         ExitCode.NOT_FOUND,
@@ -92,9 +90,10 @@ def _newer_failure(s3: Any, pipeline: Pipeline, key: str, text_head: dict[str, A
     failed = head_or_none(s3, pipeline.output_bucket, failure_key(key))
     if failed is None or failed["LastModified"] < text_head["LastModified"]:
         return None
-    record = read_failure(s3, pipeline.output_bucket, failure_key(key)) or {}
+    record = read_failure(s3, pipeline.output_bucket, failure_key(key))
+    reason = record.reason if record else None
     return (
-        f"a later upload of {key!r} failed ({record.get('reason', 'no reason recorded')}); "
+        f"a later upload of {key!r} failed ({reason or 'no reason recorded'}); "
         "this result is of an earlier upload"
     )
 

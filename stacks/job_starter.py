@@ -18,6 +18,7 @@ from stacks.encryption import queue_encryption
 from stacks.functions import PipelineFunction
 from stacks.permissions import allow, iam_literal, objects, use_key
 from transcribe_pipeline.keys import encode_event_key
+from transcribe_pipeline.layout import FAILED_PREFIX
 from transcribe_pipeline.limits import (
     START_BATCH_SIZE,
     START_FUNCTION_TIMEOUT_SECONDS,
@@ -164,7 +165,7 @@ class JobStarter(Construct):
         # configuration fault; without ListBucket, a missing key would answer 403, not 404.
         allow(function, ["s3:GetObject"], uploads)
         allow(function, ["s3:ListBucket"], [input_bucket.bucket_arn])
-        allow(function, ["s3:PutObject"], objects(output_bucket, "failed/*"))
+        allow(function, ["s3:PutObject"], objects(output_bucket, f"{FAILED_PREFIX}*"))
         # Queue messages and failed/ records under the key; StartTranscriptionJob with
         # OutputEncryptionKMSKeyId needs the caller to be able to use (describe) the key
         # (docs/transcribe-permissions.md).

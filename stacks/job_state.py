@@ -16,6 +16,11 @@ from constructs import Construct
 from stacks.encryption import queue_encryption
 from stacks.functions import PipelineFunction
 from stacks.permissions import allow, objects, use_key
+from transcribe_pipeline.layout import FAILED_PREFIX, TRANSCRIPTS_PREFIX
+
+# The output bucket's keys the harvesters read and write (the output layout).
+_TRANSCRIPTS = f"{TRANSCRIPTS_PREFIX}*"
+_FAILED = f"{FAILED_PREFIX}*"
 
 
 class JobStateHandler(Construct):
@@ -88,13 +93,13 @@ class JobStateHandler(Construct):
             allow(
                 function,
                 ["s3:GetObject"],
-                objects(output_bucket, f"{job_name_prefix}*", "transcripts/*", "failed/*"),
+                objects(output_bucket, f"{job_name_prefix}*", _TRANSCRIPTS, _FAILED),
             )
             # Without ListBucket, a HEAD of a missing key answers 403 instead of 404, and
             # "not harvested yet" would look like an error.
             allow(function, ["s3:ListBucket"], [output_bucket.bucket_arn])
-            allow(function, ["s3:PutObject"], objects(output_bucket, "transcripts/*", "failed/*"))
-            allow(function, ["s3:DeleteObject"], objects(output_bucket, "failed/*"))
+            allow(function, ["s3:PutObject"], objects(output_bucket, _TRANSCRIPTS, _FAILED))
+            allow(function, ["s3:DeleteObject"], objects(output_bucket, _FAILED))
             use_key(function, encryption_key, "kms:Decrypt", "kms:GenerateDataKey")
             if topic is not None:
                 allow(function, ["sns:Publish"], [topic.topic_arn])

@@ -22,6 +22,7 @@ from constructs import IConstruct
 
 from stacks.config import PipelineConfig
 from stacks.permissions import iam_literal
+from transcribe_pipeline.layout import FAILED_PREFIX, TRANSCRIPTS_PREFIX
 
 
 @dataclass(frozen=True)
@@ -83,13 +84,14 @@ def acknowledgments(config: PipelineConfig) -> tuple[NagAcknowledgment, ...]:
             ".write_access_check_file.temp object to test access, so no narrower prefix holds.",
         ),
         ack(
-            f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/failed/*]",
+            f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/{FAILED_PREFIX}*]",
             (_STARTER_POLICY, _HANDLER_POLICY, _SWEEPER_POLICY),
             "Failure records are failed/<source key>.json, one per upload: the start function "
-            "writes them, the harvesters read, write and delete them (design.md layout).",
+            "writes them, the harvesters read, write and delete them (the output layout: "
+            "lambda/transcribe_pipeline/layout.py, README 'Output layout').",
         ),
         ack(
-            f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/transcripts/*]",
+            f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/{TRANSCRIPTS_PREFIX}*]",
             (_HANDLER_POLICY, _SWEEPER_POLICY),
             "Readable results are transcripts/<source key>.txt|.json|.srt|.vtt, one set per "
             "upload: the harvesters read (HEAD) and write them.",

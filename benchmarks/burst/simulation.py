@@ -15,7 +15,8 @@ from datetime import timedelta
 from benchmarks.burst.fakes import Backoff, Clock, FakeS3, FakeTranscribe, SimulatedStartClient
 from benchmarks.burst.scenario import MAX_CONCURRENT_BATCHES, SETTINGS, BurstResult, Scenario
 from transcribe_pipeline.harvest import Harvest, harvest
-from transcribe_pipeline.keys import S3Object, failure_key, transcript_key
+from transcribe_pipeline.keys import S3Object
+from transcribe_pipeline.layout import failure_key, transcript_key
 from transcribe_pipeline.limits import (
     START_BATCH_SIZE,
     START_CALLS_PER_SECOND,

@@ -11,19 +11,18 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from transcribe_pipeline.clients import error_code
-from transcribe_pipeline.keys import (
-    S3Object,
+from transcribe_pipeline.keys import S3Object, parse_s3_uri
+from transcribe_pipeline.layout import (
+    JOB_CREATED_META,
+    JOB_NAME_META,
     failure_key,
-    parse_s3_uri,
+    job_result_key,
     transcript_key,
 )
 from transcribe_pipeline.readable import readable_outputs, write_outputs
 from transcribe_pipeline.records import write_failure
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.transcript import TranscriptError, readable_text
-
-JOB_NAME_META = "job-name"
-JOB_CREATED_META = "job-created"
 
 
 class Harvest(enum.Enum):
@@ -107,7 +106,7 @@ def harvest(job_name: str, *, transcribe: Any, s3: Any, settings: Settings) -> H
             style=settings.subtitle_style,
         )
     except TranscriptError as error:
-        reason = f"Amazon Transcribe's result file {job_name}.json is malformed: {error}"
+        reason = f"Amazon Transcribe's result file {job_result_key(job_name)} is malformed: {error}"
         key = write_failure(
             s3, settings.output_bucket, source, job_name=job_name, reason=reason, metadata=metadata
         )
@@ -158,10 +157,12 @@ def _metadata(s3: Any, bucket: str, key: str) -> dict[str, str] | None:
 
 def _read_result(s3: Any, bucket: str, job_name: str) -> Any:
     try:
-        body = s3.get_object(Bucket=bucket, Key=f"{job_name}.json")["Body"].read()
+        body = s3.get_object(Bucket=bucket, Key=job_result_key(job_name))["Body"].read()
     except ClientError as error:
         if error_code(error) in {"NoSuchKey", "404"}:
-            raise TranscriptMissingError(f"{job_name}.json is not in {bucket}") from error
+            raise TranscriptMissingError(
+                f"{job_result_key(job_name)} is not in {bucket}"
+            ) from error
         raise
     try:
         return json.loads(body)

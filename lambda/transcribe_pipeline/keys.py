@@ -1,4 +1,4 @@
-"""Object keys: decoding, validation, job names and the output layout."""
+"""Object keys: decoding, validation and job names (the output layout is in layout.py)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,6 @@ MAX_S3_KEY_BYTES = 1024
 JOB_NAME_PATTERN = re.compile(r"[0-9a-zA-Z._-]{1,200}")
 _HASH_CHARS = 16
 _STEM_CHARS = 64
-TRANSCRIPTS_PREFIX = "transcripts/"
-FAILED_PREFIX = "failed/"
 
 
 class RejectionClass(enum.StrEnum):
@@ -154,30 +152,3 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     if not bucket or not key:
         raise ValueError(f"Not an s3://bucket/key URI: {uri!r}")
     return bucket, key
-
-
-def output_key(prefix: str, source_key: str, suffix: str) -> str:
-    """``<prefix><source key><suffix>``, or a shortened form when that passes 1024 bytes.
-
-    Every full form ends with ``suffix`` (``.txt``, ``.json``...: a dot and letters). A
-    shortened form ends with ``.sha256-`` and the 64 hex digits of the source key's SHA-256
-    instead, so it never ends with a suffix: no key that fits can be crafted onto a long key's
-    output, and two long keys share one only if their SHA-256 collides.
-    """
-    key = f"{prefix}{source_key}{suffix}"
-    if len(key.encode("utf-8")) <= MAX_S3_KEY_BYTES:
-        return key
-    tail = f"…{suffix}.sha256-{hashlib.sha256(source_key.encode('utf-8')).hexdigest()}"
-    room = MAX_S3_KEY_BYTES - len(f"{prefix}{tail}".encode())
-    head = source_key.encode("utf-8")[:room].decode("utf-8", "ignore")
-    return f"{prefix}{head}{tail}"
-
-
-def transcript_key(source_key: str, extension: str) -> str:
-    """Where a readable result of ``source_key`` goes: ``transcripts/<key>.<extension>``."""
-    return output_key(TRANSCRIPTS_PREFIX, source_key, f".{extension}")
-
-
-def failure_key(source_key: str) -> str:
-    """Where the failure record of ``source_key`` goes: ``failed/<key>.json``."""
-    return output_key(FAILED_PREFIX, source_key, ".json")

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from transcribe_pipeline.keys import transcript_key
+from transcribe_pipeline.layout import transcript_key
 from transcribe_pipeline.subtitle_style import SubtitleStyle
 from transcribe_pipeline.subtitles import RENDERERS, cues
 from transcribe_pipeline.words import Word, result_words

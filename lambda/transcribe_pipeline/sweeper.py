@@ -9,14 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from transcribe_pipeline.harvest import ForeignJobError, is_harvested, source_of
+from transcribe_pipeline.job_listing import pipeline_jobs
 from transcribe_pipeline.metrics import STUCK_JOBS_METRIC, SWEEP_FAILURES_METRIC
 from transcribe_pipeline.settings import Settings
 
 # Called inside the except block with the job's name: log it there (the traceback is current).
 FailureHook = Callable[[str, Exception], None]
-
-# ListTranscriptionJobs allows 5 calls per second by default; stay under it.
-_LIST_INTERVAL_SECONDS = 0.25
 
 
 @dataclass
@@ -28,39 +26,6 @@ class SweepReport:
     stuck: list[str] = field(default_factory=list)
     # Jobs that raised while being looked at or harvested; the next sweep tries them again.
     failed: list[str] = field(default_factory=list)
-
-
-def pipeline_jobs(
-    transcribe: Any,
-    prefix: str,
-    status: str | None = None,
-    *,
-    sleep: Callable[[float], None] | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Summaries of the jobs whose names start with ``prefix`` (in ``status``, or all).
-
-    Every page is read; the service lists the newest jobs first.
-
-    ``sleep`` paces the pages under ListTranscriptionJobs' quota (5 per second); None reads
-    them back to back (the operator CLI's one-off listings).
-    """
-    token: str | None = None
-    while True:
-        kwargs: dict[str, Any] = {"JobNameContains": prefix, "MaxResults": 100}
-        if status:
-            kwargs["Status"] = status
-        if token:
-            kwargs["NextToken"] = token
-        page = transcribe.list_transcription_jobs(**kwargs)
-        for summary in page.get("TranscriptionJobSummaries", []):
-            # JobNameContains matches anywhere in the name; the pipeline's jobs start with it.
-            if summary["TranscriptionJobName"].startswith(prefix):
-                yield summary
-        token = page.get("NextToken")
-        if not token:
-            return
-        if sleep is not None:
-            sleep(_LIST_INTERVAL_SECONDS)
 
 
 def _jobs_in(

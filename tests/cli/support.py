@@ -10,7 +10,8 @@ from typing import Any
 from typer.testing import CliRunner, Result
 
 from pipeline_cli.cli import app
-from transcribe_pipeline.keys import S3Object, failure_key, job_name_for, transcript_key
+from transcribe_pipeline.keys import S3Object, job_name_for
+from transcribe_pipeline.layout import failure_key, transcript_key
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 REGION = "us-east-1"

@@ -187,9 +187,9 @@ def test_bad_inputs_get_a_failure_record_with_the_reason(
     failure = outcomes[key].failure
 
     assert failure is not None
-    assert failure["source"] == f"s3://{pipeline['InputBucketName']}/{key}"
-    assert (failure["job"] is not None) is job_expected
-    assert reason_words.lower() in failure["reason"].lower()
+    assert failure.source == f"s3://{pipeline['InputBucketName']}/{key}"
+    assert (failure.job is not None) is job_expected
+    assert reason_words.lower() in failure.reason.lower()
 
 
 def test_a_redelivered_upload_event_starts_no_second_job(endpoint, pipeline, outcomes):

@@ -12,7 +12,8 @@ from botocore.exceptions import ClientError
 
 from tests.handlers.conftest import INPUT_BUCKET, OUTPUT_BUCKET, PREFIX, REGION
 from tests.handlers.events import message_ids, object_created, sqs_batch
-from transcribe_pipeline.keys import S3Object, failure_key, job_name_for
+from transcribe_pipeline.keys import S3Object, job_name_for
+from transcribe_pipeline.layout import failure_key
 from transcribe_pipeline.throttling import START_ATTEMPTS
 
 SPECIAL_KEYS = {

@@ -1,11 +1,9 @@
-"""Keys from the wild: decoding, validation, job names and the output layout."""
+"""Keys from the wild: decoding, validation and job names."""
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
-from hypothesis import assume, example, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from transcribe_pipeline.keys import (
@@ -14,13 +12,10 @@ from transcribe_pipeline.keys import (
     S3Object,
     decode_event_key,
     encode_event_key,
-    failure_key,
     is_job_name,
     job_name_for,
-    output_key,
     parse_s3_uri,
     rejection_reason,
-    transcript_key,
 )
 
 # Any valid S3 key: 1 to 1024 bytes of UTF-8 (so no lone surrogates).
@@ -219,95 +214,3 @@ def test_a_file_of_exactly_2_gb_is_accepted():
 
 def test_an_object_of_unknown_size_is_not_rejected_for_its_size():
     assert rejection_reason(S3Object(BUCKET, "talk.mp3", size=None)) is None
-
-
-# --- Output layout ----------------------------------------------------------------------
-
-
-def test_outputs_keep_the_full_source_key():
-    assert transcript_key("talks/my talk.mp3", "txt") == "transcripts/talks/my talk.mp3.txt"
-    assert transcript_key("talks/my talk.mp3", "srt") == "transcripts/talks/my talk.mp3.srt"
-    assert failure_key("talks/my talk.mp3") == "failed/talks/my talk.mp3.json"
-
-
-def test_sources_that_differ_only_in_extension_never_share_outputs():
-    assert transcript_key("a.mp3", "txt") != transcript_key("a.wav", "txt")
-
-
-@given(key=any_keys, extension=st.sampled_from(["txt", "srt", "vtt"]))
-def test_an_output_key_is_the_full_key_when_it_fits_and_never_passes_1024_bytes(key, extension):
-    plain = f"transcripts/{key}.{extension}"
-
-    result = transcript_key(key, extension)
-
-    assert len(result.encode("utf-8")) <= MAX_S3_KEY_BYTES
-    if len(plain.encode("utf-8")) <= MAX_S3_KEY_BYTES:
-        assert result == plain
-    else:
-        assert result.startswith("transcripts/") and f".{extension}" in result
-
-
-def test_an_output_key_of_exactly_1024_bytes_is_the_full_key():
-    key = "talks/" + "a" * (MAX_S3_KEY_BYTES - len("transcripts/talks/.txt"))
-    plain = f"transcripts/{key}.txt"
-    assert len(plain.encode("utf-8")) == MAX_S3_KEY_BYTES
-
-    assert transcript_key(key, "txt") == plain
-
-
-def test_an_output_key_one_byte_over_1024_is_shortened():
-    key = "talks/" + "a" * (MAX_S3_KEY_BYTES + 1 - len("transcripts/talks/.txt"))
-
-    result = transcript_key(key, "txt")
-
-    assert result != f"transcripts/{key}.txt"
-    assert len(result.encode("utf-8")) <= MAX_S3_KEY_BYTES
-
-
-# A key whose outputs must be shortened (1210 bytes), and the suffixes the pipeline writes.
-LONG_KEY = "talks/" + "é" * 600 + ".mp3"
-OUTPUT_FORMS = [("transcripts/", ".txt"), ("transcripts/", ".srt"), ("failed/", ".json")]
-
-
-@given(key=long_keys, form=st.sampled_from(OUTPUT_FORMS))
-@example(key=LONG_KEY, form=("transcripts/", ".txt"))
-def test_no_key_that_fits_can_be_crafted_onto_a_shortened_output(key, form):
-    # The attack: read a long key's shortened output and upload its middle (or all of it after
-    # the prefix) as a key of its own, which fits and so is kept verbatim.
-    prefix, suffix = form
-    assume(len(f"{prefix}{key}{suffix}".encode()) > MAX_S3_KEY_BYTES)
-    shortened = output_key(prefix, key, suffix)
-    middle = shortened[len(prefix) :]
-    crafted = {middle, middle[: -len(suffix)], middle.removesuffix(suffix)} - {key}
-
-    for candidate in crafted:
-        assert output_key(prefix, candidate, suffix) != shortened, candidate
-
-
-@given(key=long_keys, form=st.sampled_from(OUTPUT_FORMS))
-def test_a_shortened_output_never_ends_with_the_suffix_every_full_output_ends_with(key, form):
-    prefix, suffix = form
-    assume(len(f"{prefix}{key}{suffix}".encode()) > MAX_S3_KEY_BYTES)
-
-    assert not output_key(prefix, key, suffix).endswith(suffix)
-
-
-@given(key=any_keys)
-def test_a_failure_key_never_passes_1024_bytes(key):
-    assert len(failure_key(key).encode("utf-8")) <= MAX_S3_KEY_BYTES
-
-
-@given(pair=st.lists(any_keys, min_size=2, max_size=2, unique=True))
-def test_two_sources_never_share_an_output_key_even_when_shortened(pair):
-    one, other = pair
-
-    assert transcript_key(one, "txt") != transcript_key(other, "txt")
-    assert failure_key(one) != failure_key(other)
-
-
-def test_a_very_long_key_is_shortened_keeping_its_beginning_the_suffix_and_its_hash():
-    result = output_key("transcripts/", LONG_KEY, ".txt")
-
-    assert len(result.encode("utf-8")) <= MAX_S3_KEY_BYTES
-    assert result.startswith("transcripts/talks/éé")
-    assert result.endswith(".txt.sha256-" + hashlib.sha256(LONG_KEY.encode("utf-8")).hexdigest())
