@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from job_state_change import harvest_and_notify, s3, settings, transcribe
 from transcribe_pipeline.clients import client
+from transcribe_pipeline.harvest_and_notify import harvest_and_notify
+from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.sweeper import publish_metrics, sweep
 
 logger = Logger()
+settings = Settings.from_env()
 LOOKBACK = timedelta(hours=int(os.environ.get("SWEEP_LOOKBACK_HOURS", "24")))
 GRACE = timedelta(minutes=int(os.environ.get("SWEEP_GRACE_MINUTES", "2")))
 STUCK_AFTER = timedelta(hours=int(os.environ.get("STUCK_AFTER_HOURS", "6")))
 # The stack sets it (the StuckJobs alarm reads it); without it the counts are only logged.
 METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "").strip() or None
+transcribe = client("transcribe")
+s3 = client("s3")
+sns = client("sns")
 cloudwatch = client("cloudwatch")
+harvest_job = partial(
+    harvest_and_notify, transcribe=transcribe, s3=s3, sns=sns, settings=settings, logger=logger
+)
 
 
 def log_failure(job_name: str, error: Exception) -> None:
@@ -37,7 +46,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         transcribe=transcribe,
         s3=s3,
         settings=settings,
-        harvest_job=harvest_and_notify,
+        harvest_job=harvest_job,
         lookback=LOOKBACK,
         grace=GRACE,
         stuck_after=STUCK_AFTER,

@@ -252,8 +252,8 @@ def job_state(load_handler: Callable[..., ModuleType]) -> ModuleType:
 
 
 @pytest.fixture
-def sweeper_handler(job_state: ModuleType, load_handler: Callable[..., ModuleType]) -> ModuleType:
-    """The Sweeper function's module (it shares the job-state module's clients and settings)."""
+def sweeper_handler(load_handler: Callable[..., ModuleType]) -> ModuleType:
+    """The Sweeper function's module."""
     return load_handler("sweeper")
 
 
