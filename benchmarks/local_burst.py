@@ -58,6 +58,7 @@ from benchmarks.local_pipeline import deployed_app
 from benchmarks.report import machine
 from localcloud.deployment import STACK_NAME, LocalEndpoint
 from localcloud.wer import wer as word_error_rate
+from transcribe_pipeline.environment import SWEEP_GRACE_MINUTES, SWEEP_GRACE_MINUTES_RANGE
 from transcribe_pipeline.job_listing import pipeline_jobs
 from transcribe_pipeline.keys import S3Object, job_name_for
 from transcribe_pipeline.layout import (
@@ -91,7 +92,6 @@ STATE_EVENT_SETTLE_SECONDS = 3.0
 # Before the duplicate target goes: the local cloud routes S3's events within PutObject, so
 # this is a margin (on AWS, events are delivered asynchronously, within seconds).
 UPLOAD_EVENT_SETTLE_SECONDS = 1.0
-SWEEP_GRACE_DEFAULT_MINUTES = 2  # lambda/sweeper.py's default of SWEEP_GRACE_MINUTES
 SWEEP_MARGIN_SECONDS = 5.0
 MAX_SWEEPS = 5
 FINISHED = ("COMPLETED", "FAILED")
@@ -391,7 +391,7 @@ class Burst:
         config = lam.get_function_configuration(FunctionName=self.res.sweeper_function)
         variables = (config.get("Environment") or {}).get("Variables") or {}
         grace = timedelta(
-            minutes=int(variables.get("SWEEP_GRACE_MINUTES", SWEEP_GRACE_DEFAULT_MINUTES))
+            minutes=int(variables.get(SWEEP_GRACE_MINUTES, SWEEP_GRACE_MINUTES_RANGE.default))
         )
         self.grace_seconds = grace.total_seconds()
         finished = [j["CompletionTime"] for j in self.dropped_jobs.values()]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, single_metric
@@ -44,8 +43,6 @@ transcribe = StartClient(single_attempt_client("transcribe"), Pacer(settings.sta
 s3 = client("s3")
 sqs = client("sqs")
 processor = BatchProcessor(event_type=EventType.SQS)
-# The stack sets it (the rejection-rate alarm reads it); without it rejections are only logged.
-METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "").strip() or None
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -96,13 +93,14 @@ def count_rejection(reason_class: RejectionClass) -> None:
     A log line, not a PutMetricData call: no request, latency or permission per upload
     (docs/cloudwatch-metrics.md).
     """
-    if METRICS_NAMESPACE is None:
+    # The stack sets it (the rejection-rate alarm reads it); without it rejections are only logged.
+    if settings.metrics_namespace is None:
         return
     with single_metric(
         name=REJECTED_INPUTS_METRIC,
         unit=MetricUnit.Count,
         value=1,
-        namespace=METRICS_NAMESPACE,
+        namespace=settings.metrics_namespace,
     ) as metric:
         metric.add_dimension(name=REASON_DIMENSION, value=reason_class.value)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -17,11 +15,6 @@ from transcribe_pipeline.sweeper import publish_metrics, sweep
 
 logger = Logger()
 settings = Settings.from_env()
-LOOKBACK = timedelta(hours=int(os.environ.get("SWEEP_LOOKBACK_HOURS", "24")))
-GRACE = timedelta(minutes=int(os.environ.get("SWEEP_GRACE_MINUTES", "2")))
-STUCK_AFTER = timedelta(hours=int(os.environ.get("STUCK_AFTER_HOURS", "6")))
-# The stack sets it (the StuckJobs alarm reads it); without it the counts are only logged.
-METRICS_NAMESPACE = os.environ.get("METRICS_NAMESPACE", "").strip() or None
 transcribe = client("transcribe")
 s3 = client("s3")
 sns = client("sns")
@@ -47,13 +40,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         s3=s3,
         settings=settings,
         harvest_job=harvest_job,
-        lookback=LOOKBACK,
-        grace=GRACE,
-        stuck_after=STUCK_AFTER,
+        lookback=settings.sweep_lookback,
+        grace=settings.sweep_grace,
+        stuck_after=settings.stuck_after,
         on_failure=log_failure,
     )
-    if METRICS_NAMESPACE:
-        publish_metrics(cloudwatch, METRICS_NAMESPACE, report)
+    # The stack sets the namespace (the StuckJobs alarm reads it); without it, only logged.
+    if settings.metrics_namespace:
+        publish_metrics(cloudwatch, settings.metrics_namespace, report)
     if report.stuck:
         logger.warning("Jobs stuck in QUEUED/IN_PROGRESS", extra={"jobs": report.stuck})
     logger.info(

@@ -9,8 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from transcribe_pipeline import environment as names
+from transcribe_pipeline.environment import (
+    STUCK_AFTER_HOURS_RANGE,
+    SWEEP_GRACE_MINUTES_RANGE,
+    SWEEP_LOOKBACK_HOURS_RANGE,
+)
 from transcribe_pipeline.subtitle_style import (
-    SUBTITLE_STYLE_ENV,
     StyleError,
     SubtitleStyle,
     style_from_json,
@@ -83,6 +88,12 @@ class PipelineConfig:
     start_jobs_per_second: int = 25
     log_retention_days: int = 30
     sweep_interval_minutes: int = 15
+    # The sweeper looks this far back for finished jobs without outputs, leaves a job that
+    # finished less than the grace ago to its event, and reports jobs waiting or running
+    # longer than stuck_after_hours (the StuckJobs alarm).
+    sweep_lookback_hours: int = SWEEP_LOOKBACK_HOURS_RANGE.default
+    sweep_grace_minutes: int = SWEEP_GRACE_MINUTES_RANGE.default
+    stuck_after_hours: int = STUCK_AFTER_HOURS_RANGE.default
     powertools_layer_version: int = 27
 
     def __post_init__(self) -> None:
@@ -154,20 +165,41 @@ class PipelineConfig:
             "sweep_interval_minutes",
             "an integer 1-1440",
         )
+        for key, limits in (
+            ("sweep_lookback_hours", SWEEP_LOOKBACK_HOURS_RANGE),
+            ("sweep_grace_minutes", SWEEP_GRACE_MINUTES_RANGE),
+            ("stuck_after_hours", STUCK_AFTER_HOURS_RANGE),
+        ):
+            _check(getattr(self, key) in limits, key, limits.allowed)
+        # A shorter look-back than the interval would leave jobs that finish between two
+        # sweeps out of both.
+        _check(
+            self.sweep_lookback_hours * 60 >= self.sweep_interval_minutes,
+            "sweep_lookback_hours",
+            f"at least the sweep interval (sweep_interval_minutes={self.sweep_interval_minutes})",
+        )
         _check(self.powertools_layer_version >= 1, "powertools_layer_version", "an integer >= 1")
 
     def transcription_environment(self) -> dict[str, str]:
         """The functions' environment variables for these settings (read by Settings.from_env)."""
         return {
-            "JOB_NAME_PREFIX": self.job_name_prefix,
-            "LANGUAGE_CODE": "" if self.identify_language else self.language,
-            "IDENTIFY_LANGUAGE": str(self.identify_language).lower(),
-            "LANGUAGE_OPTIONS": ",".join(self.language_options),
-            "SHOW_SPEAKER_LABELS": str(self.show_speaker_labels).lower(),
-            "MAX_SPEAKER_LABELS": str(self.max_speaker_labels),
-            "SUBTITLE_FORMATS": ",".join(self.subtitle_formats),
-            "VOCABULARY_NAME": self.vocabulary_name or "",
-            SUBTITLE_STYLE_ENV: self.subtitle_style.to_json(),
+            names.JOB_NAME_PREFIX: self.job_name_prefix,
+            names.LANGUAGE_CODE: "" if self.identify_language else self.language,
+            names.IDENTIFY_LANGUAGE: str(self.identify_language).lower(),
+            names.LANGUAGE_OPTIONS: ",".join(self.language_options),
+            names.SHOW_SPEAKER_LABELS: str(self.show_speaker_labels).lower(),
+            names.MAX_SPEAKER_LABELS: str(self.max_speaker_labels),
+            names.SUBTITLE_FORMATS: ",".join(self.subtitle_formats),
+            names.VOCABULARY_NAME: self.vocabulary_name or "",
+            names.SUBTITLE_STYLE: self.subtitle_style.to_json(),
+        }
+
+    def sweeper_environment(self) -> dict[str, str]:
+        """The sweeper's own environment variables (read by Settings.from_env)."""
+        return {
+            names.SWEEP_LOOKBACK_HOURS: str(self.sweep_lookback_hours),
+            names.SWEEP_GRACE_MINUTES: str(self.sweep_grace_minutes),
+            names.STUCK_AFTER_HOURS: str(self.stuck_after_hours),
         }
 
     @classmethod

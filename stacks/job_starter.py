@@ -17,6 +17,7 @@ from constructs import Construct
 from stacks.encryption import queue_encryption
 from stacks.functions import PipelineFunction
 from stacks.permissions import allow, iam_literal, objects, use_key
+from transcribe_pipeline import environment as names
 from transcribe_pipeline.keys import encode_event_key
 from transcribe_pipeline.layout import FAILED_PREFIX
 from transcribe_pipeline.limits import (
@@ -135,14 +136,16 @@ class JobStarter(Construct):
             description="Starts one Amazon Transcribe job per uploaded object version",
             environment={
                 **environment,
-                "DATA_ACCESS_ROLE_ARN": self.data_access_role.role_arn,
-                "OUTPUT_ENCRYPTION_KMS_KEY_ID": encryption_key.key_arn if encryption_key else "",
+                names.DATA_ACCESS_ROLE_ARN: self.data_access_role.role_arn,
+                names.OUTPUT_ENCRYPTION_KMS_KEY_ID: (
+                    encryption_key.key_arn if encryption_key else ""
+                ),
                 # Each concurrent batch's equal share of the start quota (throttling.Pacer).
-                "START_RATE_PER_SECOND": start_rate(start_jobs_per_second, concurrency),
-                "START_QUEUE_URL": self.queue.queue_url,
+                names.START_RATE_PER_SECOND: start_rate(start_jobs_per_second, concurrency),
+                names.START_QUEUE_URL: self.queue.queue_url,
                 # RejectedInputs, written as embedded-metric-format log lines: CloudWatch Logs
                 # extracts them, so the function needs no cloudwatch: permission.
-                "METRICS_NAMESPACE": metrics_namespace,
+                names.METRICS_NAMESPACE: metrics_namespace,
             },
             timeout=FUNCTION_TIMEOUT,
             log_retention=log_retention,

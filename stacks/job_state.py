@@ -16,6 +16,7 @@ from constructs import Construct
 from stacks.encryption import queue_encryption
 from stacks.functions import PipelineFunction
 from stacks.permissions import allow, objects, use_key
+from transcribe_pipeline import environment as names
 from transcribe_pipeline.layout import FAILED_PREFIX, TRANSCRIPTS_PREFIX
 
 # The output bucket's keys the harvesters read and write (the output layout).
@@ -34,6 +35,7 @@ class JobStateHandler(Construct):
         output_bucket: s3.IBucket,
         job_name_prefix: str,
         environment: dict[str, str],
+        sweeper_environment: dict[str, str],
         topic: sns.ITopic | None,
         sweep_interval: Duration,
         metrics_namespace: str,
@@ -81,7 +83,11 @@ class JobStateHandler(Construct):
                     "sweeper.handler",
                     "Harvests finished jobs whose state-change event was lost",
                     Duration.minutes(10),
-                    {**environment, "METRICS_NAMESPACE": metrics_namespace},
+                    {
+                        **environment,
+                        **sweeper_environment,
+                        names.METRICS_NAMESPACE: metrics_namespace,
+                    },
                 ),
             )
         )

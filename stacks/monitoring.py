@@ -120,7 +120,7 @@ class Monitoring(Construct):
         self._alarm(
             "StuckJobs",
             stuck_jobs,
-            "The sweeper found jobs QUEUED/IN_PROGRESS longer than STUCK_AFTER_HOURS",
+            "The sweeper found jobs QUEUED/IN_PROGRESS longer than stuck_after_hours",
         )
         self._alarm(
             "SweepFailures",

@@ -17,6 +17,7 @@ from stacks.job_starter import JobStarter
 from stacks.job_state import JobStateHandler
 from stacks.monitoring import Monitoring
 from stacks.storage import Storage
+from transcribe_pipeline import environment as names
 
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS,
@@ -49,10 +50,10 @@ class PipelineStack(Stack):
         topic = self._topic(config.notification_email, key)
         retention = _RETENTION[config.log_retention_days]
         environment = {
-            "INPUT_BUCKET": storage.input_bucket.bucket_name,
-            "OUTPUT_BUCKET": storage.output_bucket.bucket_name,
+            names.INPUT_BUCKET: storage.input_bucket.bucket_name,
+            names.OUTPUT_BUCKET: storage.output_bucket.bucket_name,
             **config.transcription_environment(),
-            "TOPIC_ARN": topic.topic_arn if topic else "",
+            names.TOPIC_ARN: topic.topic_arn if topic else "",
         }
         # The functions' own metrics (the sweeper's, the start function's RejectedInputs); one
         # namespace per stack keeps deployments apart.
@@ -78,6 +79,7 @@ class PipelineStack(Stack):
             output_bucket=storage.output_bucket,
             job_name_prefix=config.job_name_prefix,
             environment=environment,
+            sweeper_environment=config.sweeper_environment(),
             topic=topic,
             sweep_interval=Duration.minutes(config.sweep_interval_minutes),
             metrics_namespace=metrics_namespace,

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from transcribe_pipeline.subtitle_style import (
-    SUBTITLE_STYLE_ENV,
-    StyleError,
-    SubtitleStyle,
-    style_from_json,
+from transcribe_pipeline import environment as names
+from transcribe_pipeline.environment import (
+    STUCK_AFTER_HOURS_RANGE,
+    SWEEP_GRACE_MINUTES_RANGE,
+    SWEEP_LOOKBACK_HOURS_RANGE,
+    IntegerRange,
 )
+from transcribe_pipeline.subtitle_style import StyleError, SubtitleStyle, style_from_json
 
 
 class SettingsError(RuntimeError):
@@ -20,7 +23,7 @@ class SettingsError(RuntimeError):
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    """What the stack passes to every function (see stacks/ for the names)."""
+    """What the stack passes to the functions (names: transcribe_pipeline.environment)."""
 
     input_bucket: str
     output_bucket: str
@@ -43,6 +46,13 @@ class Settings:
     start_queue_url: str | None = None
     # How harvest lays out the readable subtitles (the stack's subtitle_style).
     subtitle_style: SubtitleStyle = field(default_factory=SubtitleStyle)
+    # The stack's namespace for the functions' own metrics; None: counts are only logged.
+    metrics_namespace: str | None = None
+    # The sweeper's: how far back it looks for finished jobs, how long it leaves a just
+    # finished job to its event, and after how long a waiting or running job counts as stuck.
+    sweep_lookback: timedelta = timedelta(hours=SWEEP_LOOKBACK_HOURS_RANGE.default)
+    sweep_grace: timedelta = timedelta(minutes=SWEEP_GRACE_MINUTES_RANGE.default)
+    stuck_after: timedelta = timedelta(hours=STUCK_AFTER_HOURS_RANGE.default)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -80,44 +90,65 @@ class Settings:
                 raise problem
             return number
 
-        max_speakers = env.get("MAX_SPEAKER_LABELS", "2").strip()
+        def integer(name: str, limits: IntegerRange) -> int:
+            text = env.get(name, "").strip()
+            if not text:
+                return limits.default
+            if not (text.isascii() and text.isdigit()) or int(text) not in limits:
+                raise SettingsError(
+                    f"Environment variable {name} must be {limits.allowed}, got {text!r}"
+                )
+            return int(text)
+
+        max_speakers = env.get(names.MAX_SPEAKER_LABELS, "2").strip()
         if not max_speakers.isdigit():
-            raise SettingsError("Environment variable MAX_SPEAKER_LABELS must be an integer")
-        identify = flag("IDENTIFY_LANGUAGE")
-        vocabulary = optional("VOCABULARY_NAME")
+            raise SettingsError(
+                f"Environment variable {names.MAX_SPEAKER_LABELS} must be an integer"
+            )
+        identify = flag(names.IDENTIFY_LANGUAGE)
+        vocabulary = optional(names.VOCABULARY_NAME)
         if identify and vocabulary is not None:
             # Transcribe takes vocabularies per identified language (LanguageIdSettings), not
             # Settings.VocabularyName with IdentifyLanguage (docs/transcribe-api.md).
             raise SettingsError(
-                "Environment variable VOCABULARY_NAME must be empty when IDENTIFY_LANGUAGE is true"
+                f"Environment variable {names.VOCABULARY_NAME} must be empty when "
+                f"{names.IDENTIFY_LANGUAGE} is true"
             )
-        output_key_id = optional("OUTPUT_ENCRYPTION_KMS_KEY_ID")
+        output_key_id = optional(names.OUTPUT_ENCRYPTION_KMS_KEY_ID)
         if output_key_id is not None and not (
             output_key_id.startswith("arn:") and ":kms:" in output_key_id
         ):
             raise SettingsError(
-                "Environment variable OUTPUT_ENCRYPTION_KMS_KEY_ID must be a KMS key ARN"
+                f"Environment variable {names.OUTPUT_ENCRYPTION_KMS_KEY_ID} must be a KMS key ARN"
             )
-        style_text = optional(SUBTITLE_STYLE_ENV)
+        style_text = optional(names.SUBTITLE_STYLE)
         try:
             style = SubtitleStyle() if style_text is None else style_from_json(style_text)
         except StyleError as error:
-            raise SettingsError(f"Environment variable {SUBTITLE_STYLE_ENV}: {error}") from None
+            raise SettingsError(f"Environment variable {names.SUBTITLE_STYLE}: {error}") from None
         return cls(
-            input_bucket=required("INPUT_BUCKET"),
-            output_bucket=required("OUTPUT_BUCKET"),
-            job_name_prefix=required("JOB_NAME_PREFIX"),
-            language_code=None if identify else required("LANGUAGE_CODE"),
+            input_bucket=required(names.INPUT_BUCKET),
+            output_bucket=required(names.OUTPUT_BUCKET),
+            job_name_prefix=required(names.JOB_NAME_PREFIX),
+            language_code=None if identify else required(names.LANGUAGE_CODE),
             identify_language=identify,
-            language_options=listing("LANGUAGE_OPTIONS"),
-            show_speaker_labels=flag("SHOW_SPEAKER_LABELS"),
+            language_options=listing(names.LANGUAGE_OPTIONS),
+            show_speaker_labels=flag(names.SHOW_SPEAKER_LABELS),
             max_speaker_labels=int(max_speakers),
-            subtitle_formats=listing("SUBTITLE_FORMATS"),
+            subtitle_formats=listing(names.SUBTITLE_FORMATS),
             vocabulary_name=vocabulary,
-            data_access_role_arn=optional("DATA_ACCESS_ROLE_ARN"),
-            topic_arn=optional("TOPIC_ARN"),
+            data_access_role_arn=optional(names.DATA_ACCESS_ROLE_ARN),
+            topic_arn=optional(names.TOPIC_ARN),
             output_encryption_kms_key_id=output_key_id,
-            start_rate_per_second=positive_number("START_RATE_PER_SECOND"),
-            start_queue_url=optional("START_QUEUE_URL"),
+            start_rate_per_second=positive_number(names.START_RATE_PER_SECOND),
+            start_queue_url=optional(names.START_QUEUE_URL),
             subtitle_style=style,
+            metrics_namespace=optional(names.METRICS_NAMESPACE),
+            sweep_lookback=timedelta(
+                hours=integer(names.SWEEP_LOOKBACK_HOURS, SWEEP_LOOKBACK_HOURS_RANGE)
+            ),
+            sweep_grace=timedelta(
+                minutes=integer(names.SWEEP_GRACE_MINUTES, SWEEP_GRACE_MINUTES_RANGE)
+            ),
+            stuck_after=timedelta(hours=integer(names.STUCK_AFTER_HOURS, STUCK_AFTER_HOURS_RANGE)),
         )

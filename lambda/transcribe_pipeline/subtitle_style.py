@@ -1,9 +1,9 @@
 """The subtitle style: one object, validated the same way at synth and at cold start.
 
 The stack checks the ``subtitle_style`` context value with :func:`style_from_mapping` and
-passes it to the functions as JSON in ``SUBTITLE_STYLE_ENV``; the functions read it back with
-the same function. A profile can carry the same object (docs/subtitles.md explains the
-defaults).
+passes it to the functions as JSON in the ``SUBTITLE_STYLE`` variable (its name is in
+transcribe_pipeline.environment); the functions read it back with the same function. A profile
+can carry the same object (docs/subtitles.md explains the defaults).
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
-
-# The one environment variable that carries the style to the functions.
-SUBTITLE_STYLE_ENV = "SUBTITLE_STYLE"
 
 
 class StyleError(ValueError):
@@ -52,7 +49,7 @@ class SubtitleStyle:
             )
 
     def to_json(self) -> str:
-        """The compact JSON the stack puts in ``SUBTITLE_STYLE_ENV``."""
+        """The compact JSON the stack puts in the ``SUBTITLE_STYLE`` environment variable."""
         return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
 
 

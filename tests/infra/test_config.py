@@ -12,7 +12,8 @@ import pytest
 
 from stacks.config import ConfigError, PipelineConfig
 from tests.infra.conftest import ROOT, cdk_json_context
-from transcribe_pipeline.subtitle_style import SUBTITLE_STYLE_ENV, SubtitleStyle, style_from_json
+from transcribe_pipeline.environment import SUBTITLE_STYLE
+from transcribe_pipeline.subtitle_style import SubtitleStyle, style_from_json
 
 
 def test_the_defaults_are_en_us_srt_and_vtt_and_destroy_everything():
@@ -48,6 +49,10 @@ def test_cdk_json_context_matches_the_documented_defaults():
         ("start_jobs_per_second", "fast", "an integer"),
         ("log_retention_days", "42", "one of 1, 3, 5"),
         ("sweep_interval_minutes", "0", "an integer 1-1440"),
+        ("sweep_lookback_hours", "0", "an integer 1-720"),
+        ("sweep_lookback_hours", "a day", "an integer"),
+        ("sweep_grace_minutes", "61", "an integer 0-60"),
+        ("stuck_after_hours", "0", "an integer 1-720"),
     ],
 )
 def test_a_bad_value_names_the_key_and_the_allowed_values(key, value, allowed):
@@ -117,7 +122,7 @@ def test_the_functions_get_the_subtitle_style_as_one_json_variable():
     style = SubtitleStyle(max_chars_per_line=32, min_cue_seconds=0.5)
     environment = PipelineConfig(subtitle_style=style).transcription_environment()
 
-    assert style_from_json(environment[SUBTITLE_STYLE_ENV]) == style
+    assert style_from_json(environment[SUBTITLE_STYLE]) == style
 
 
 @pytest.mark.parametrize(
@@ -140,6 +145,14 @@ def test_an_input_prefix_iam_cannot_name_is_refused_naming_the_key(prefix):
 )
 def test_an_input_prefix_of_printable_latin_1_characters_is_accepted(prefix):
     assert PipelineConfig.from_mapping({"input_prefix": prefix}).input_prefix == prefix
+
+
+def test_a_sweep_look_back_shorter_than_the_sweep_interval_is_refused_naming_both():
+    with pytest.raises(ConfigError) as raised:
+        PipelineConfig.from_mapping({"sweep_interval_minutes": 180, "sweep_lookback_hours": 2})
+
+    assert "'sweep_lookback_hours'" in str(raised.value)
+    assert "sweep_interval_minutes=180" in str(raised.value)
 
 
 def test_language_options_need_identify_language():

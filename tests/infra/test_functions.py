@@ -6,7 +6,8 @@ from aws_cdk.assertions import Template
 
 from stacks.config import PipelineConfig
 from tests.infra.conftest import resources_of
-from transcribe_pipeline.subtitle_style import SUBTITLE_STYLE_ENV, SubtitleStyle, style_from_json
+from transcribe_pipeline.environment import SUBTITLE_STYLE
+from transcribe_pipeline.subtitle_style import SubtitleStyle, style_from_json
 
 PIPELINE_FUNCTIONS = ("JobStarterStartTranscription", "JobStateHandler", "JobStateSweeper")
 
@@ -139,5 +140,5 @@ def test_the_harvesting_functions_get_the_configured_subtitle_style(synth_with):
 
     assert len(harvesters) == 2
     for function in harvesters.values():
-        style = function["Properties"]["Environment"]["Variables"][SUBTITLE_STYLE_ENV]
+        style = function["Properties"]["Environment"]["Variables"][SUBTITLE_STYLE]
         assert style_from_json(style) == SubtitleStyle(max_chars_per_line=32, speaker_prefix=True)

@@ -100,3 +100,23 @@ def test_job_state_functions_write_only_under_transcripts_and_failed(template: T
             "/transcripts/*" in str(s["Resource"]) or "/failed/*" in str(s["Resource"])
             for s in writes
         )
+
+
+def test_the_sweeper_gets_its_configured_tunables_and_the_other_functions_none(synth_with):
+    template = synth_with(
+        {"sweep_lookback_hours": "48", "sweep_grace_minutes": "5", "stuck_after_hours": "12"}
+    )
+    functions = resources_of(template, "AWS::Lambda::Function")
+    # The pipeline's functions (CDK's own bucket-notification handler has no environment).
+    variables = {
+        logical_id: f["Properties"]["Environment"]["Variables"]
+        for logical_id, f in functions.items()
+        if "Environment" in f["Properties"]
+    }
+    tunables = ("SWEEP_LOOKBACK_HOURS", "SWEEP_GRACE_MINUTES", "STUCK_AFTER_HOURS")
+
+    (sweeper,) = [v for k, v in variables.items() if k.startswith("JobStateSweeper")]
+    assert [sweeper[name] for name in tunables] == ["48", "5", "12"]
+    others = [v for k, v in variables.items() if not k.startswith("JobStateSweeper")]
+    assert len(others) == 2
+    assert all(name not in v for v in others for name in tunables)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from transcribe_pipeline.settings import Settings, SettingsError
@@ -160,3 +162,44 @@ def test_a_bad_subtitle_style_is_refused_at_cold_start_naming_the_variable(value
 
     assert str(raised.value).startswith("Environment variable SUBTITLE_STYLE: ")
     assert said in str(raised.value)
+
+
+def test_the_sweepers_tunables_default_to_a_day_back_two_minutes_grace_and_six_hours():
+    settings = Settings.from_env(VALID)
+
+    assert settings.sweep_lookback == timedelta(hours=24)
+    assert settings.sweep_grace == timedelta(minutes=2)
+    assert settings.stuck_after == timedelta(hours=6)
+    assert settings.metrics_namespace is None
+
+
+def test_the_sweepers_tunables_are_read_from_their_variables():
+    settings = Settings.from_env(
+        env(
+            SWEEP_LOOKBACK_HOURS="48",
+            SWEEP_GRACE_MINUTES="0",
+            STUCK_AFTER_HOURS="12",
+            METRICS_NAMESPACE="TranscriptionPipeline/Test",
+        )
+    )
+
+    assert settings.sweep_lookback == timedelta(hours=48)
+    assert settings.sweep_grace == timedelta(0)
+    assert settings.stuck_after == timedelta(hours=12)
+    assert settings.metrics_namespace == "TranscriptionPipeline/Test"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SWEEP_LOOKBACK_HOURS", "a day"),
+        ("SWEEP_LOOKBACK_HOURS", "0"),
+        ("SWEEP_LOOKBACK_HOURS", "721"),
+        ("SWEEP_GRACE_MINUTES", "-1"),
+        ("SWEEP_GRACE_MINUTES", "2.5"),
+        ("STUCK_AFTER_HOURS", "0"),
+    ],
+)
+def test_a_sweeper_tunable_out_of_its_range_is_named_in_the_error_with_the_range(name, value):
+    with pytest.raises(SettingsError, match=rf"{name} must be an integer \d+-\d+, got '"):
+        Settings.from_env(env(**{name: value}))
