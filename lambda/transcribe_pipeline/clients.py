@@ -9,7 +9,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 # Adaptive mode adds client-side rate limiting on top of standard retries; it treats
-# LimitExceededException as throttling (aws-facts.md).
+# LimitExceededException as throttling (docs/sdk-retries.md).
 MAX_ATTEMPTS = 10
 
 

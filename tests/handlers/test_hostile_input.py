@@ -1,9 +1,10 @@
 """Hostile input: odd keys, sizes and names never write outside the output layout, never start a
 job for another bucket, and never turn into a retry storm.
 
-The output layout (design.md): ``transcripts/…``, ``failed/…`` and Transcribe's own
-``<job>.json|.srt|.vtt`` at the root. A "retry storm" is a record or event that raises although
-retrying can never help: SQS would redeliver it until the DLQ, EventBridge for 24 hours.
+The output layout (``transcribe_pipeline/layout.py``, README "Output layout"):
+``transcripts/…``, ``failed/…`` and Transcribe's own ``<job>.json|.srt|.vtt`` at the root. A
+"retry storm" is a record or event that raises although retrying can never help: SQS would
+redeliver it until the DLQ, EventBridge for 24 hours.
 """
 
 from __future__ import annotations
