@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -181,10 +180,9 @@ def handler(event, context):
 """
     name = cloud.function({"index.py": code}, Timeout=1)
 
-    started = time.monotonic()
     result, response = cloud.invoke(name, {})
 
-    assert time.monotonic() - started < 5
+    # Without the runner's timeout the handler would return normally after 30 s.
     assert response["FunctionError"] == "Unhandled"
     assert result["errorType"] == "Sandbox.Timedout"
     assert "Task timed out after 1.00 seconds" in result["errorMessage"]
