@@ -11,8 +11,9 @@ from cdk_nag import AwsSolutionsChecks, NagPack, ServerlessChecks
 from stacks.config import ConfigError, PipelineConfig
 from stacks.nag_acknowledgments import acknowledge
 from stacks.pipeline_stack import PipelineStack
+from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME
 
-STACK_NAME = "TranscriptionPipeline"
+STACK_NAME = DEFAULT_STACK_NAME
 
 
 def nag_packs(app: cdk.App) -> list[NagPack]:

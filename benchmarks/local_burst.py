@@ -56,7 +56,7 @@ from rich.table import Table
 from benchmarks.burst import GOAL_MISSED
 from benchmarks.local_pipeline import deployed_app
 from benchmarks.report import machine
-from localcloud.deployment import STACK_NAME, LocalEndpoint
+from localcloud.deployment import LocalEndpoint
 from localcloud.wer import wer as word_error_rate
 from transcribe_pipeline.environment import SWEEP_GRACE_MINUTES, SWEEP_GRACE_MINUTES_RANGE
 from transcribe_pipeline.job_listing import pipeline_jobs
@@ -68,6 +68,7 @@ from transcribe_pipeline.layout import (
     failure_key,
     transcript_key,
 )
+from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME, StackOutputs
 
 RESULTS = Path(__file__).resolve().parent / "results" / "local_burst.json"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -160,10 +161,10 @@ class Resources:
     dead_letter_queues: dict[str, str]  # logical id -> queue URL
 
     @classmethod
-    def find(cls, endpoint: LocalEndpoint, outputs: dict[str, str]) -> Resources:
+    def find(cls, endpoint: LocalEndpoint, outputs: StackOutputs) -> Resources:
         """Rules by their event patterns, dead-letter queues by their logical ids."""
         cfn, events, sqs = (endpoint.client(s) for s in ("cloudformation", "events", "sqs"))
-        resources = cfn.describe_stack_resources(StackName=STACK_NAME)["StackResources"]
+        resources = cfn.describe_stack_resources(StackName=DEFAULT_STACK_NAME)["StackResources"]
         rules: dict[str, list[str]] = {"Object Created": [], "Transcribe Job State Change": []}
         dead_letter_queues: dict[str, str] = {}
         for res in resources:
@@ -180,24 +181,24 @@ class Resources:
         for detail_type, found in rules.items():
             if len(found) != 1:
                 raise RuntimeError(f"expected one rule for {detail_type!r} events, found {found}")
-        expected = {outputs["StartDeadLetterQueueUrl"], outputs["JobStateDeadLetterQueueUrl"]}
+        expected = {outputs.start_dead_letter_queue_url, outputs.job_state_dead_letter_queue_url}
         if not expected <= set(dead_letter_queues.values()):
             raise RuntimeError(
                 f"the stack's dead-letter queues {dead_letter_queues} miss one of {expected}"
             )
         start_queue_arn = sqs.get_queue_attributes(
-            QueueUrl=outputs["StartQueueUrl"], AttributeNames=["QueueArn"]
+            QueueUrl=outputs.start_queue_url, AttributeNames=["QueueArn"]
         )["Attributes"]["QueueArn"]
         return cls(
-            input_bucket=outputs["InputBucketName"],
-            output_bucket=outputs["OutputBucketName"],
-            job_name_prefix=outputs["JobNamePrefix"],
+            input_bucket=outputs.input_bucket,
+            output_bucket=outputs.output_bucket,
+            job_name_prefix=outputs.job_name_prefix,
             start_queue_arn=start_queue_arn,
             upload_rule=rules["Object Created"][0],
             job_state_rule=rules["Transcribe Job State Change"][0],
-            start_function=outputs["StartFunctionName"],
-            job_state_function=outputs["JobStateFunctionName"],
-            sweeper_function=outputs["SweeperFunctionName"],
+            start_function=outputs.start_function,
+            job_state_function=outputs.job_state_function,
+            sweeper_function=outputs.sweeper_function,
             dead_letter_queues=dead_letter_queues,
         )
 

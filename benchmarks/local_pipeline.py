@@ -31,6 +31,7 @@ from localcloud.deployment import (
 )
 from localcloud.server import free_port
 from localcloud.wer import wer as word_error_rate
+from transcribe_pipeline.stack_outputs import StackOutputs
 
 RESULTS = Path(__file__).resolve().parent / "results" / "local_pipeline.json"
 SAMPLES = ROOT / "samples"
@@ -51,7 +52,7 @@ class Deployment:
     """The app deployed on a local cloud: where it listens, its stack outputs, its timings."""
 
     endpoint: LocalEndpoint
-    outputs: dict[str, str]
+    outputs: StackOutputs
     deploy_seconds: float
     destroy_seconds: float | None = None
 
@@ -96,7 +97,7 @@ def _destroy_after_failure(endpoint: LocalEndpoint, output_dir: Path) -> None:
 
 
 def run(
-    *, runs: int, extra: Callable[[LocalEndpoint, dict[str, str]], dict[str, Any]] | None = None
+    *, runs: int, extra: Callable[[LocalEndpoint, StackOutputs], dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     """Local cloud up on a free port, deploy, measure (plus ``extra``), destroy, down."""
     with deployed_app() as app:
@@ -117,9 +118,7 @@ def run(
     }
 
 
-def _measure(
-    endpoint: LocalEndpoint, outputs: dict[str, str], *, runs: int
-) -> list[dict[str, Any]]:
+def _measure(endpoint: LocalEndpoint, outputs: StackOutputs, *, runs: int) -> list[dict[str, Any]]:
     """Upload every shipped clip ``runs`` times; latency to its transcript and its WER."""
     s3 = endpoint.client("s3")
     clips = json.loads((SAMPLES / "texts.json").read_text())["clips"]
@@ -131,8 +130,8 @@ def _measure(
             for run in range(runs):
                 key = f"bench/run{run}/{sample.name}"
                 uploaded = time.monotonic()
-                s3.upload_file(str(sample), outputs["InputBucketName"], key)
-                outcome = wait_for_outcome(s3, outputs["OutputBucketName"], key, timeout=120)
+                s3.upload_file(str(sample), outputs.input_bucket, key)
+                outcome = wait_for_outcome(s3, outputs.output_bucket, key, timeout=120)
                 latencies.append(time.monotonic() - uploaded)
                 wers.append(word_error_rate(clip["text"], outcome.transcript or ""))
             rows.append(

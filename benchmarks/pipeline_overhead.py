@@ -23,6 +23,7 @@ from localcloud.asr import BYTES_PER_SECOND, SAMPLE_RATE, decode_media
 from localcloud.deployment import ROOT, LocalEndpoint, wait_for_outcome
 from localcloud.languages import LanguageRequest
 from localcloud.whisper_asr import WhisperRecognizer
+from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME, StackOutputs
 
 SOURCE = ROOT / "samples" / "hello-pipeline.wav"
 LENGTHS = {"1s": 1, "10s": 10, "60s": 60, "10min": 600}
@@ -64,7 +65,7 @@ class Overhead:
         self.runs = runs
         self.burst = burst
 
-    def __call__(self, endpoint: LocalEndpoint, outputs: dict[str, str]) -> dict[str, Any]:
+    def __call__(self, endpoint: LocalEndpoint, outputs: StackOutputs) -> dict[str, Any]:
         """Measure everything; return the figures to merge into the local results."""
         s3 = endpoint.client("s3")
         results: dict[str, Any] = {}
@@ -79,8 +80,8 @@ class Overhead:
                     bare.append(bare_seconds(recognizer, path))
                     key = f"bench/overhead/run{run}/{path.name}"
                     began = time.monotonic()
-                    s3.upload_file(str(path), outputs["InputBucketName"], key)
-                    outcome = wait_for_outcome(s3, outputs["OutputBucketName"], key,
+                    s3.upload_file(str(path), outputs.input_bucket, key)
+                    outcome = wait_for_outcome(s3, outputs.output_bucket, key,
                                                timeout=max(120.0, seconds * 2.0))  # fmt: skip
                     pipeline.append(time.monotonic() - began)
                     if outcome.transcript is None:
@@ -99,15 +100,15 @@ class Overhead:
         results["output_bytes_per_audio_second"] = _output_bytes(s3, outputs, "clip-60s.wav", 60)
         return results
 
-    def _burst(self, s3: Any, outputs: dict[str, str], clip: Path, seconds: int) -> dict[str, Any]:
+    def _burst(self, s3: Any, outputs: StackOutputs, clip: Path, seconds: int) -> dict[str, Any]:
         keys = [f"bench/burst/{n:03d}/{clip.name}" for n in range(self.burst)]
         began = time.monotonic()
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda k: s3.upload_file(str(clip), outputs["InputBucketName"], k),
+            list(pool.map(lambda k: s3.upload_file(str(clip), outputs.input_bucket, k),
                           keys))  # fmt: skip
         failed = 0
         for key in keys:
-            outcome = wait_for_outcome(s3, outputs["OutputBucketName"], key, timeout=600)
+            outcome = wait_for_outcome(s3, outputs.output_bucket, key, timeout=600)
             failed += outcome.transcript is None
         wall = time.monotonic() - began
         return {
@@ -122,7 +123,7 @@ class Overhead:
 def _function_durations(endpoint: LocalEndpoint) -> dict[str, dict[str, float]]:
     """Median and count of the REPORT durations of each of the stack's functions."""
     cfn, lam, logs = (endpoint.client(s) for s in ("cloudformation", "lambda", "logs"))
-    resources = cfn.describe_stack_resources(StackName="TranscriptionPipeline")["StackResources"]
+    resources = cfn.describe_stack_resources(StackName=DEFAULT_STACK_NAME)["StackResources"]
     found: dict[str, dict[str, float]] = {}
     for res in resources:
         if res["ResourceType"] != "AWS::Lambda::Function":
@@ -152,11 +153,11 @@ def _function_durations(endpoint: LocalEndpoint) -> dict[str, dict[str, float]]:
     return found
 
 
-def _output_bytes(s3: Any, outputs: dict[str, str], name: str, seconds: int) -> float:
+def _output_bytes(s3: Any, outputs: StackOutputs, name: str, seconds: int) -> float:
     """Bytes in the output bucket about ``name`` (all runs), per run and audio second."""
     total, runs = 0, set()
     paginator = s3.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=outputs["OutputBucketName"]):
+    for page in paginator.paginate(Bucket=outputs.output_bucket):
         for obj in page.get("Contents", []):
             if name in obj["Key"]:
                 total += obj["Size"]

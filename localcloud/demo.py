@@ -23,6 +23,7 @@ from localcloud.deployment import (
     wait_for_outcome,
 )
 from localcloud.wer import wer as word_error_rate
+from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME
 
 SAMPLE = ROOT / "samples" / "hello-pipeline.mp3"
 SAMPLE_KEY = "demo/hello pipeline.mp3"  # a space, as real file names have
@@ -46,16 +47,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(endpoint: LocalEndpoint, console: Console, *, timeout: float) -> int:
-    outputs = _step(console, "Deploying TranscriptionPipeline (cdk bootstrap + deploy)",
+    outputs = _step(console, f"Deploying {DEFAULT_STACK_NAME} (cdk bootstrap + deploy)",
                     lambda: deploy(endpoint))  # fmt: skip
     try:
         s3 = endpoint.client("s3")
-        s3.upload_file(str(SAMPLE), outputs["InputBucketName"], SAMPLE_KEY)
+        s3.upload_file(str(SAMPLE), outputs.input_bucket, SAMPLE_KEY)
         console.print(f"[green]✓[/] Uploaded {SAMPLE.name} as s3://…/{SAMPLE_KEY}")
         with console.status("Waiting for the transcript…") as status:
             outcome = wait_for_outcome(
                 s3,
-                outputs["OutputBucketName"],
+                outputs.output_bucket,
                 SAMPLE_KEY,
                 timeout=timeout,
                 on_tick=lambda s: status.update(f"Waiting for the transcript… {s:4.1f} s"),
@@ -72,7 +73,7 @@ def _run(endpoint: LocalEndpoint, console: Console, *, timeout: float) -> int:
             f"Upload → transcript in {outcome.seconds:.1f} s; word error rate against the "
             f"script the sample was synthesized from: {wer:.2f}"
         )
-        listing = s3.list_objects_v2(Bucket=outputs["OutputBucketName"]).get("Contents", [])
+        listing = s3.list_objects_v2(Bucket=outputs.output_bucket).get("Contents", [])
         console.print("Output bucket:")
         for item in listing:
             console.print(f"  {item['Key']}  ({item['Size']} bytes)")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,12 +13,13 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from localcloud import server
 from transcribe_pipeline.layout import FailureRecord, failure_key, transcript_key
+from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME, MissingOutputError, StackOutputs
 
 ROOT = Path(__file__).resolve().parent.parent
-STACK_NAME = "TranscriptionPipeline"
 ACCOUNT = "123456789012"  # moto's default account
 REGION = server.REGION
 LOG = logging.getLogger(__name__)
@@ -84,42 +83,34 @@ def deploy(
     *,
     context: dict[str, str] | None = None,
     output_dir: Path | None = None,
-) -> dict[str, str]:
+) -> StackOutputs:
     """Bootstrap and deploy the app; return the stack outputs."""
     out = ["--output", str(output_dir)] if output_dir else []
     cdk(endpoint, "bootstrap", f"aws://{ACCOUNT}/{REGION}", *out, context=context)
-    with tempfile.TemporaryDirectory() as tmp:
-        outputs_file = Path(tmp) / "outputs.json"
-        cdk(
-            endpoint,
-            "deploy",
-            STACK_NAME,
-            "--require-approval",
-            "never",
-            "--outputs-file",
-            str(outputs_file),
-            *out,
-            context=context,
-        )
-        outputs = json.loads(outputs_file.read_text()).get(STACK_NAME, {})
-    if "InputBucketName" not in outputs:
-        # The CLI printed success but the stack has no outputs: nothing really deployed.
-        raise DeploymentError(f"Deploy left no InputBucketName output: {outputs}")
-    return dict(outputs)
+    cdk(
+        endpoint, "deploy", DEFAULT_STACK_NAME, "--require-approval", "never", *out, context=context
+    )
+    try:
+        answer = endpoint.client("cloudformation").describe_stacks(StackName=DEFAULT_STACK_NAME)
+        return StackOutputs.from_describe_stacks(answer)
+    except (ClientError, MissingOutputError) as error:
+        # The CLI printed success but there is no stack, or one without outputs: nothing
+        # really deployed.
+        raise DeploymentError(f"Deploy left no pipeline behind: {error}") from error
 
 
 def destroy(endpoint: LocalEndpoint, *, output_dir: Path | None = None) -> None:
     """Destroy the stack and check that it is really gone."""
     out = ["--output", str(output_dir)] if output_dir else []
-    cdk(endpoint, "destroy", STACK_NAME, "--force", *out)
+    cdk(endpoint, "destroy", DEFAULT_STACK_NAME, "--force", *out)
     stacks = endpoint.client("cloudformation").list_stacks()["StackSummaries"]
     left = [
         s["StackStatus"]
         for s in stacks
-        if s["StackName"] == STACK_NAME and s["StackStatus"] != "DELETE_COMPLETE"
+        if s["StackName"] == DEFAULT_STACK_NAME and s["StackStatus"] != "DELETE_COMPLETE"
     ]
     if left:
-        raise DeploymentError(f"{STACK_NAME} is still there after destroy: {left}")
+        raise DeploymentError(f"{DEFAULT_STACK_NAME} is still there after destroy: {left}")
 
 
 @dataclass(frozen=True)

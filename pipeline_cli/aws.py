@@ -12,8 +12,8 @@ from botocore.exceptions import ClientError
 
 from pipeline_cli.errors import CliError, ExitCode
 from transcribe_pipeline.clients import error_code
+from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME, MissingOutputError, StackOutputs
 
-DEFAULT_STACK = "TranscriptionPipeline"
 LOCAL_ENDPOINT = "http://localhost:4566"
 LOCAL_REGION = "us-east-1"
 # The local cloud accepts any credentials; these are the ones its README exports.
@@ -24,20 +24,13 @@ _CONFIG = Config(
     read_timeout=60,
     user_agent_extra="transcribe-pipeline-cli",
 )
-_REQUIRED_OUTPUTS = (
-    "InputBucketName",
-    "OutputBucketName",
-    "StartQueueUrl",
-    "StartDeadLetterQueueUrl",
-    "JobNamePrefix",
-)
 
 
 @dataclass(frozen=True)
 class Target:
     """Where to look: the stack name and the AWS account/region or local cloud holding it."""
 
-    stack: str = DEFAULT_STACK
+    stack: str = DEFAULT_STACK_NAME
     profile: str | None = None
     region: str | None = None
     local: bool = False
@@ -94,27 +87,11 @@ class Clients:
         return f"{place} at {self.target.endpoint}" if self.target.endpoint else place
 
 
-@dataclass(frozen=True)
-class Pipeline:
-    """The deployed pipeline, as its stack outputs describe it."""
-
-    stack: str
-    status: str
-    input_bucket: str
-    output_bucket: str
-    start_queue_url: str
-    start_dead_letter_queue_url: str
-    job_name_prefix: str
-    job_state_dead_letter_queue_url: str | None = None
-    sweeper_function: str | None = None
-    outputs: dict[str, str] = field(default_factory=dict)
-
-
-def find_pipeline(clients: Clients) -> Pipeline:
+def find_pipeline(clients: Clients) -> StackOutputs:
     """Read the stack's outputs; CliError when there is no such stack or it is not a pipeline."""
     name = clients.target.stack
     try:
-        stacks = clients("cloudformation").describe_stacks(StackName=name)["Stacks"]
+        answer = clients("cloudformation").describe_stacks(StackName=name)
     except ClientError as error:
         message = str(error.response.get("Error", {}).get("Message", ""))
         if error_code(error) == "ValidationError" and "does not exist" in message:
@@ -125,24 +102,7 @@ def find_pipeline(clients: Clients) -> Pipeline:
                 "cloud), or name the stack with --stack.",
             ) from error
         raise
-    stack = stacks[0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    missing = [key for key in _REQUIRED_OUTPUTS if key not in outputs]
-    if missing:
-        raise CliError(
-            f"Stack {name!r} ({stack['StackStatus']}) lacks the output(s) {', '.join(missing)}: "
-            "it is not (or not yet) a deployed transcription pipeline.",
-            ExitCode.NOT_FOUND,
-        )
-    return Pipeline(
-        stack=name,
-        status=stack["StackStatus"],
-        input_bucket=outputs["InputBucketName"],
-        output_bucket=outputs["OutputBucketName"],
-        start_queue_url=outputs["StartQueueUrl"],
-        start_dead_letter_queue_url=outputs["StartDeadLetterQueueUrl"],
-        job_name_prefix=outputs["JobNamePrefix"],
-        job_state_dead_letter_queue_url=outputs.get("JobStateDeadLetterQueueUrl"),
-        sweeper_function=outputs.get("SweeperFunctionName"),
-        outputs=outputs,
-    )
+    try:
+        return StackOutputs.from_describe_stacks(answer)
+    except MissingOutputError as error:
+        raise CliError(str(error), ExitCode.NOT_FOUND) from error

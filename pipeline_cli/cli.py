@@ -30,7 +30,7 @@ from rich.table import Column, Table
 from typer.core import TyperGroup
 
 from pipeline_cli import state
-from pipeline_cli.aws import DEFAULT_STACK, Clients, Pipeline, Target, find_pipeline
+from pipeline_cli.aws import Clients, Target, find_pipeline
 from pipeline_cli.errors import CliError, ExitCode, translate
 from pipeline_cli.inventory import InputState, list_inputs, pipeline_status, queue_depth
 from pipeline_cli.outcomes import Outcome, State, check, expect
@@ -46,16 +46,17 @@ from pipeline_cli.recovery import (
 )
 from pipeline_cli.results import Format, fetch
 from pipeline_cli.uploads import plan_uploads, upload_file
+from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME, StackOutputs
 
 out = Console()
 # Messages are not re-wrapped: paths and keys in them stay whole for copy and paste.
 err = Console(stderr=True, soft_wrap=True)
 
-HELP = """\
+HELP = f"""\
 Operate a deployed transcription pipeline: upload media, watch it being transcribed, list
 inputs with their jobs, fetch transcripts, re-drive failures and clean up.
 
-The pipeline is found by its CloudFormation stack (--stack, default TranscriptionPipeline)
+The pipeline is found by its CloudFormation stack (--stack, default {DEFAULT_STACK_NAME})
 with the normal AWS credential chain (--profile, --region), or in the local cloud with
 --local (http://localhost:4566, or --endpoint-url / AWS_ENDPOINT_URL; test credentials).
 """
@@ -150,7 +151,7 @@ EndpointOption = Annotated[
 
 def _connect(
     stack: str, profile: str | None, region: str | None, local: bool, endpoint_url: str | None
-) -> tuple[Clients, Pipeline]:
+) -> tuple[Clients, StackOutputs]:
     """Clients for the target and the pipeline its stack describes."""
     if local and profile:
         raise CliError("--local uses test credentials; drop --profile.", ExitCode.USAGE)
@@ -181,7 +182,7 @@ def _emit_json(data: Any) -> None:
 def status(
     *,
     json_output: JsonOption = False,
-    stack: StackOption = DEFAULT_STACK,
+    stack: StackOption = DEFAULT_STACK_NAME,
     profile: ProfileOption = None,
     region: RegionOption = None,
     local: LocalOption = False,
@@ -226,7 +227,7 @@ def upload(
         str, typer.Option("--prefix", help="Key prefix, e.g. talks/ (a trailing / is added).")
     ] = "",
     json_output: JsonOption = False,
-    stack: StackOption = DEFAULT_STACK,
+    stack: StackOption = DEFAULT_STACK_NAME,
     profile: ProfileOption = None,
     region: RegionOption = None,
     local: LocalOption = False,
@@ -302,7 +303,7 @@ def wait(
         float, typer.Option("--interval", min=0.1, help="Seconds between checks.")
     ] = 2.0,
     json_output: JsonOption = False,
-    stack: StackOption = DEFAULT_STACK,
+    stack: StackOption = DEFAULT_STACK_NAME,
     profile: ProfileOption = None,
     region: RegionOption = None,
     local: LocalOption = False,
@@ -396,7 +397,7 @@ def list_(
         ),
     ] = None,
     json_output: JsonOption = False,
-    stack: StackOption = DEFAULT_STACK,
+    stack: StackOption = DEFAULT_STACK_NAME,
     profile: ProfileOption = None,
     region: RegionOption = None,
     local: LocalOption = False,
@@ -453,7 +454,7 @@ def get(
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
     json_output: JsonOption = False,
-    stack: StackOption = DEFAULT_STACK,
+    stack: StackOption = DEFAULT_STACK_NAME,
     profile: ProfileOption = None,
     region: RegionOption = None,
     local: LocalOption = False,
@@ -490,7 +491,7 @@ def retry(
         bool, typer.Option("--dry-run", help="Only show what would be re-driven and re-submitted.")
     ] = False,
     json_output: JsonOption = False,
-    stack: StackOption = DEFAULT_STACK,
+    stack: StackOption = DEFAULT_STACK_NAME,
     profile: ProfileOption = None,
     region: RegionOption = None,
     local: LocalOption = False,
@@ -559,7 +560,7 @@ def clean(
     *,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     json_output: JsonOption = False,
-    stack: StackOption = DEFAULT_STACK,
+    stack: StackOption = DEFAULT_STACK_NAME,
     profile: ProfileOption = None,
     region: RegionOption = None,
     local: LocalOption = False,

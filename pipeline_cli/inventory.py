@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from pipeline_cli.aws import Clients, Pipeline
+from pipeline_cli.aws import Clients
 from pipeline_cli.outcomes import as_s3_object, head_or_none, read_failure
 from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.job_listing import pipeline_jobs
@@ -23,6 +23,7 @@ from transcribe_pipeline.layout import (
     failure_key,
     transcript_key,
 )
+from transcribe_pipeline.stack_outputs import StackOutputs
 
 SUBTITLE_AND_TEXT = ("txt", "srt", "vtt")
 _QUEUE_ATTRIBUTES = [
@@ -58,7 +59,7 @@ class QueueDepth:
 class Status:
     """The ``status`` command's findings."""
 
-    pipeline: Pipeline
+    pipeline: StackOutputs
     where: str
     queues: list[QueueDepth]
     jobs: dict[str, int]
@@ -123,7 +124,7 @@ class Entry:
         }
 
 
-def pipeline_status(clients: Clients, pipeline: Pipeline) -> Status:
+def pipeline_status(clients: Clients, pipeline: StackOutputs) -> Status:
     """Queue depths and this pipeline's jobs counted by state."""
     queues = {
         "StartQueue": pipeline.start_queue_url,
@@ -155,7 +156,7 @@ def queue_depth(sqs: Any, name: str, url: str) -> QueueDepth:
 
 def list_inputs(
     clients: Clients,
-    pipeline: Pipeline,
+    pipeline: StackOutputs,
     *,
     prefix: str = "",
     states: set[InputState] | None = None,
@@ -179,7 +180,7 @@ def list_inputs(
 def _entry(
     s3: Any,
     transcribe: Any,
-    pipeline: Pipeline,
+    pipeline: StackOutputs,
     listed: dict[str, Any],
     *,
     outputs: set[str],

@@ -9,7 +9,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from pipeline_cli.aws import Pipeline
 from pipeline_cli.errors import CliError, ExitCode, is_not_found
 from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.keys import S3Object, job_name_for
@@ -20,6 +19,7 @@ from transcribe_pipeline.layout import (
     failure_key,
     transcript_key,
 )
+from transcribe_pipeline.stack_outputs import StackOutputs
 
 
 class State(enum.StrEnum):
@@ -89,7 +89,7 @@ def as_s3_object(bucket: str, key: str, head: dict[str, Any]) -> S3Object:
     )
 
 
-def expect(s3: Any, pipeline: Pipeline, key: str, version_id: str | None = None) -> Expected:
+def expect(s3: Any, pipeline: StackOutputs, key: str, version_id: str | None = None) -> Expected:
     """The job an input version gets; CliError when the input does not exist."""
     head = head_or_none(s3, pipeline.input_bucket, key, version_id)
     if head is None:

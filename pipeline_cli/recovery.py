@@ -12,7 +12,7 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from pipeline_cli.aws import Clients, Pipeline
+from pipeline_cli.aws import Clients
 from pipeline_cli.errors import CliError, ExitCode
 from pipeline_cli.inventory import transcription_job
 from pipeline_cli.outcomes import as_s3_object, head_or_none, read_failure
@@ -20,6 +20,7 @@ from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.job_listing import pipeline_jobs
 from transcribe_pipeline.keys import job_name_for, parse_s3_uri, rejection_reason
 from transcribe_pipeline.layout import FAILED_PREFIX, FailureRecord
+from transcribe_pipeline.stack_outputs import StackOutputs
 
 RESUBMITTED_META = "resubmitted-at"
 # Failure reasons about the media itself: the same bytes fail the same way every time.
@@ -38,6 +39,7 @@ _MEDIA_FAULTS = (
     "audio duration",
     "rejected the media",
 )
+
 _MOVE_TASK_SECONDS = 120.0
 _SQS_BATCH = 10
 _S3_DELETE_BATCH = 1000
@@ -81,7 +83,7 @@ class Decision:
         }
 
 
-def redrive_start_queue(clients: Clients, pipeline: Pipeline) -> Redrive:
+def redrive_start_queue(clients: Clients, pipeline: StackOutputs) -> Redrive:
     """Move every message of the start DLQ back to the start queue."""
     sqs = clients("sqs")
     dlq, queue = pipeline.start_dead_letter_queue_url, pipeline.start_queue_url
@@ -188,7 +190,7 @@ def _move_by_hand(sqs: Any, source: str, destination: str) -> int:
         moved += len(messages)
 
 
-def failure_records(s3: Any, pipeline: Pipeline) -> Iterator[tuple[str, FailureRecord]]:
+def failure_records(s3: Any, pipeline: StackOutputs) -> Iterator[tuple[str, FailureRecord]]:
     """Every ``failed/`` record (its key and document) in the output bucket."""
     paginator = s3.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=pipeline.output_bucket, Prefix=FAILED_PREFIX):
@@ -198,7 +200,7 @@ def failure_records(s3: Any, pipeline: Pipeline) -> Iterator[tuple[str, FailureR
                 yield item["Key"], record
 
 
-def decide(s3: Any, transcribe: Any, pipeline: Pipeline, record: FailureRecord) -> Decision:
+def decide(s3: Any, transcribe: Any, pipeline: StackOutputs, record: FailureRecord) -> Decision:
     """Whether re-submitting the input of one failure record may succeed now."""
     failed_job = record.job
     try:
@@ -230,7 +232,7 @@ def decide(s3: Any, transcribe: Any, pipeline: Pipeline, record: FailureRecord) 
     return Decision(key, Action.RESUBMITTED, f"may succeed now: {failure}", failed_job, head=head)
 
 
-def resubmit(s3: Any, pipeline: Pipeline, decision: Decision, record_key: str) -> str | None:
+def resubmit(s3: Any, pipeline: StackOutputs, decision: Decision, record_key: str) -> str | None:
     """Copy the input onto itself (a new version: a new event and job); drop the old record."""
     key, head = decision.key, decision.head or {}
     metadata = {**head.get("Metadata", {}), RESUBMITTED_META: datetime.now(UTC).isoformat()}
@@ -264,7 +266,7 @@ class Inventory:
         return {"jobs": self.jobs, "object_versions": self.objects}
 
 
-def inventory(clients: Clients, pipeline: Pipeline) -> Inventory:
+def inventory(clients: Clients, pipeline: StackOutputs) -> Inventory:
     """Count this pipeline's jobs and the object versions of both buckets."""
     jobs = [
         j["TranscriptionJobName"]
@@ -278,7 +280,7 @@ def inventory(clients: Clients, pipeline: Pipeline) -> Inventory:
     return Inventory(jobs, objects)
 
 
-def clean_pipeline(clients: Clients, pipeline: Pipeline, jobs: list[str]) -> Inventory:
+def clean_pipeline(clients: Clients, pipeline: StackOutputs, jobs: list[str]) -> Inventory:
     """Delete the jobs first (so none writes again), then every version in both buckets."""
     transcribe = clients("transcribe")
     deleted: list[str] = []

@@ -9,11 +9,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from pipeline_cli.aws import Pipeline
 from pipeline_cli.errors import CliError, ExitCode, is_not_found
 from pipeline_cli.outcomes import expect, head_or_none, read_failure
 from pipeline_cli.words import words_document
 from transcribe_pipeline.layout import JOB_NAME_META, failure_key, job_result_key, transcript_key
+from transcribe_pipeline.stack_outputs import StackOutputs
 
 
 class Format(enum.StrEnum):
@@ -37,7 +37,7 @@ class Result:
     note: str | None = None
 
 
-def fetch(s3: Any, pipeline: Pipeline, key: str, fmt: Format) -> Result:
+def fetch(s3: Any, pipeline: StackOutputs, key: str, fmt: Format) -> Result:
     """Read one result of ``key``; CliError (not found, or failed) when there is none."""
     text_head = head_or_none(s3, pipeline.output_bucket, transcript_key(key, "txt"))
     if text_head is None:
@@ -67,7 +67,7 @@ def fetch(s3: Any, pipeline: Pipeline, key: str, fmt: Format) -> Result:
     )
 
 
-def _missing(s3: Any, pipeline: Pipeline, key: str) -> CliError:
+def _missing(s3: Any, pipeline: StackOutputs, key: str) -> CliError:
     """Why ``key`` has no transcript: no such input, a failure, or not finished yet."""
     if head_or_none(s3, pipeline.input_bucket, key) is None:
         return CliError(
@@ -85,7 +85,9 @@ def _missing(s3: Any, pipeline: Pipeline, key: str) -> CliError:
     )
 
 
-def _newer_failure(s3: Any, pipeline: Pipeline, key: str, text_head: dict[str, Any]) -> str | None:
+def _newer_failure(
+    s3: Any, pipeline: StackOutputs, key: str, text_head: dict[str, Any]
+) -> str | None:
     """A warning when a later upload of the key failed: this transcript is of an earlier one."""
     failed = head_or_none(s3, pipeline.output_bucket, failure_key(key))
     if failed is None or failed["LastModified"] < text_head["LastModified"]:

@@ -18,6 +18,7 @@ from stacks.job_state import JobStateHandler
 from stacks.monitoring import Monitoring
 from stacks.storage import Storage
 from transcribe_pipeline import environment as names
+from transcribe_pipeline import stack_outputs as output
 
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS,
@@ -108,50 +109,53 @@ class PipelineStack(Stack):
             encryption_key=key,
         )
         outputs = {
-            "InputBucketName": (storage.input_bucket.bucket_name, "Upload media here"),
-            "OutputBucketName": (
+            output.INPUT_BUCKET_NAME: (storage.input_bucket.bucket_name, "Upload media here"),
+            output.OUTPUT_BUCKET_NAME: (
                 storage.output_bucket.bucket_name,
                 "Transcripts (transcripts/), failure records (failed/), raw <job>.json",
             ),
-            "StartQueueUrl": (starter.queue.queue_url, "Upload events waiting to start a job"),
-            "StartDeadLetterQueueUrl": (
+            output.START_QUEUE_URL: (
+                starter.queue.queue_url,
+                "Upload events waiting to start a job",
+            ),
+            output.START_DEAD_LETTER_QUEUE_URL: (
                 starter.dead_letter_queue.queue_url,
                 "Upload events that could not start a job after retries",
             ),
-            "JobStateDeadLetterQueueUrl": (
+            output.JOB_STATE_DEAD_LETTER_QUEUE_URL: (
                 job_state.dead_letter_queue.queue_url,
                 "Job-state events that could not be harvested after retries",
             ),
-            "StartFunctionName": (starter.handler.function.function_name, "Starts jobs"),
-            "JobStateFunctionName": (
+            output.START_FUNCTION_NAME: (starter.handler.function.function_name, "Starts jobs"),
+            output.JOB_STATE_FUNCTION_NAME: (
                 job_state.handler.function.function_name,
                 "Harvests finished jobs",
             ),
-            "SweeperFunctionName": (
+            output.SWEEPER_FUNCTION_NAME: (
                 job_state.sweeper.function.function_name,
                 "Harvests jobs whose event was lost",
             ),
             # The explicit log groups have generated names, not /aws/lambda/<function name>.
-            "StartFunctionLogGroupName": (
+            output.START_FUNCTION_LOG_GROUP_NAME: (
                 starter.handler.log_group.log_group_name,
                 "Logs of the start function",
             ),
-            "JobStateFunctionLogGroupName": (
+            output.JOB_STATE_FUNCTION_LOG_GROUP_NAME: (
                 job_state.handler.log_group.log_group_name,
                 "Logs of the job-state function",
             ),
-            "SweeperFunctionLogGroupName": (
+            output.SWEEPER_FUNCTION_LOG_GROUP_NAME: (
                 job_state.sweeper.log_group.log_group_name,
                 "Logs of the sweeper",
             ),
-            "JobNamePrefix": (config.job_name_prefix, "Prefix of this pipeline's job names"),
-            "AlarmTopicArn": (monitoring.alarm_topic.topic_arn, "Alarm notifications"),
-            "DashboardName": (monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
+            output.JOB_NAME_PREFIX: (config.job_name_prefix, "Prefix of this pipeline's job names"),
+            output.ALARM_TOPIC_ARN: (monitoring.alarm_topic.topic_arn, "Alarm notifications"),
+            output.DASHBOARD_NAME: (monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
         }
         if topic is not None:
-            outputs["NotificationTopicArn"] = (topic.topic_arn, "Job outcome notices")
+            outputs[output.NOTIFICATION_TOPIC_ARN] = (topic.topic_arn, "Job outcome notices")
         if key is not None:
-            outputs["EncryptionKeyArn"] = (
+            outputs[output.ENCRYPTION_KEY_ARN] = (
                 key.key_arn,
                 "Customer-managed KMS key of the buckets, queues, topic and transcripts",
             )

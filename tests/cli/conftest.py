@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from tests.cli.support import REGION, TEMPLATE, FakePipeline
+from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME, StackOutputs
 
 
 @pytest.fixture(autouse=True)
@@ -26,19 +27,20 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePipeline]:
-    """moto with a ``TranscriptionPipeline`` stack holding the pipeline's outputs."""
+    """moto with a stack of the default name holding the pipeline's outputs."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     with mock_aws():
         cfn = boto3.client("cloudformation", region_name=REGION)
-        cfn.create_stack(StackName="TranscriptionPipeline", TemplateBody=json.dumps(TEMPLATE))
-        stack = cfn.describe_stacks(StackName="TranscriptionPipeline")["Stacks"][0]
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+        cfn.create_stack(StackName=DEFAULT_STACK_NAME, TemplateBody=json.dumps(TEMPLATE))
+        outputs = StackOutputs.from_describe_stacks(
+            cfn.describe_stacks(StackName=DEFAULT_STACK_NAME)
+        )
         s3 = boto3.client("s3", region_name=REGION)
         # Set here: moto's CloudFormation ignores VersioningConfiguration.
         s3.put_bucket_versioning(
-            Bucket=outputs["InputBucketName"], VersioningConfiguration={"Status": "Enabled"}
+            Bucket=outputs.input_bucket, VersioningConfiguration={"Status": "Enabled"}
         )
         yield FakePipeline(
             outputs,

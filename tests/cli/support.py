@@ -10,13 +10,16 @@ from typing import Any
 from typer.testing import CliRunner, Result
 
 from pipeline_cli.cli import app
+from transcribe_pipeline import stack_outputs as output
 from transcribe_pipeline.keys import S3Object, job_name_for
 from transcribe_pipeline.layout import failure_key, transcript_key
+from transcribe_pipeline.stack_outputs import StackOutputs
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 REGION = "us-east-1"
 PREFIX = "tp-"
-# The outputs the CLI reads, over the same kinds of resources the real stack creates.
+# The outputs every deployment of the stack has, over the same kinds of resources the real
+# stack creates (the CLI calls no function, so their names are plain values).
 TEMPLATE = {
     "Resources": {
         "InputBucket": {"Type": "AWS::S3::Bucket"},
@@ -26,12 +29,15 @@ TEMPLATE = {
         "JobStateDeadLetterQueue": {"Type": "AWS::SQS::Queue"},
     },
     "Outputs": {
-        "InputBucketName": {"Value": {"Ref": "InputBucket"}},
-        "OutputBucketName": {"Value": {"Ref": "OutputBucket"}},
-        "StartQueueUrl": {"Value": {"Ref": "StartQueue"}},
-        "StartDeadLetterQueueUrl": {"Value": {"Ref": "StartDeadLetterQueue"}},
-        "JobStateDeadLetterQueueUrl": {"Value": {"Ref": "JobStateDeadLetterQueue"}},
-        "JobNamePrefix": {"Value": PREFIX},
+        output.INPUT_BUCKET_NAME: {"Value": {"Ref": "InputBucket"}},
+        output.OUTPUT_BUCKET_NAME: {"Value": {"Ref": "OutputBucket"}},
+        output.START_QUEUE_URL: {"Value": {"Ref": "StartQueue"}},
+        output.START_DEAD_LETTER_QUEUE_URL: {"Value": {"Ref": "StartDeadLetterQueue"}},
+        output.JOB_STATE_DEAD_LETTER_QUEUE_URL: {"Value": {"Ref": "JobStateDeadLetterQueue"}},
+        output.START_FUNCTION_NAME: {"Value": "tp-start"},
+        output.JOB_STATE_FUNCTION_NAME: {"Value": "tp-job-state"},
+        output.SWEEPER_FUNCTION_NAME: {"Value": "tp-sweeper"},
+        output.JOB_NAME_PREFIX: {"Value": PREFIX},
     },
 }
 
@@ -40,7 +46,7 @@ TEMPLATE = {
 class FakePipeline:
     """The stand-in stack's outputs and clients to arrange and inspect it."""
 
-    outputs: dict[str, str]
+    outputs: StackOutputs
     s3: Any
     sqs: Any
     transcribe: Any
@@ -48,12 +54,12 @@ class FakePipeline:
     @property
     def input_bucket(self) -> str:
         """The input bucket's name."""
-        return self.outputs["InputBucketName"]
+        return self.outputs.input_bucket
 
     @property
     def output_bucket(self) -> str:
         """The output bucket's name."""
-        return self.outputs["OutputBucketName"]
+        return self.outputs.output_bucket
 
     def put_input(self, key: str, body: bytes = b"ID3 fake mp3") -> S3Object:
         """Upload an input as a user would; return the version the pipeline would see."""

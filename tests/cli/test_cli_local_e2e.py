@@ -18,6 +18,7 @@ from localcloud.deployment import ROOT, LocalEndpoint, deploy, destroy
 from localcloud.wer import wer as word_error_rate
 from pipeline_cli.errors import ExitCode
 from transcribe_pipeline.keys import encode_event_key
+from transcribe_pipeline.stack_outputs import StackOutputs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("cli-e2e")]
 
@@ -32,7 +33,9 @@ HELLO, BROKEN = "session/hello-pipeline.mp3", "session/not-media.mp3"
 
 
 @pytest.fixture(scope="module")
-def outputs(endpoint: LocalEndpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+def outputs(
+    endpoint: LocalEndpoint, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[StackOutputs]:
     """The real stack, deployed with the pinned CDK CLI, and destroyed at the end."""
     cdk_out = tmp_path_factory.mktemp("cli-cdk.out")
     deployed = deploy(endpoint, output_dir=cdk_out)
@@ -71,7 +74,7 @@ def test_an_operator_session_upload_wait_list_get_retry_clean(endpoint, outputs,
     assert script.exists(), "`make setup` installs the console script (pip install -e .)"
     status = cli("status", "--json", script=str(script))
     assert status.returncode == 0, status.stderr
-    assert json.loads(status.stdout)["input_bucket"] == outputs["InputBucketName"]
+    assert json.loads(status.stdout)["input_bucket"] == outputs.input_bucket
 
     # upload: a speech sample and a file that only looks like an mp3
     upload = cli("upload", str(SAMPLES / "hello-pipeline.mp3"), str(SAMPLES / "not-media.mp3"),
@@ -114,15 +117,15 @@ def test_an_operator_session_upload_wait_list_get_retry_clean(endpoint, outputs,
     # cannot succeed and is left alone
     sqs = endpoint.client("sqs")
     sqs.send_message(
-        QueueUrl=outputs["StartDeadLetterQueueUrl"],
-        MessageBody=json.dumps(_object_created(endpoint, outputs["InputBucketName"], HELLO)),
+        QueueUrl=outputs.start_dead_letter_queue_url,
+        MessageBody=json.dumps(_object_created(endpoint, outputs.input_bucket, HELLO)),
     )
     retry = cli("retry", "--json")
     assert retry.returncode == 0, retry.stderr
     retried = json.loads(retry.stdout)
     assert retried["dead_letters"]["moved"] == 1
     assert {i["key"]: i["action"] for i in retried["inputs"]} == {BROKEN: "skipped"}
-    _drained(sqs, outputs["StartQueueUrl"])  # else the re-driven event could race `clean`
+    _drained(sqs, outputs.start_queue_url)  # else the re-driven event could race `clean`
 
     # clean: no job of this pipeline and no object version left
     clean = cli("clean", "--yes", "--json")

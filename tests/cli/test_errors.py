@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
+import boto3
+
 from pipeline_cli.errors import ExitCode
-from tests.cli.support import run, said
+from tests.cli.support import REGION, run, said
 
 
 def _unused_port() -> int:
@@ -82,3 +85,16 @@ def test_a_key_that_is_not_an_input_exits_3(fake_pipeline):
 
     assert result.exit_code == ExitCode.NOT_FOUND
     assert "No input 'talks/nothing.mp3'" in said(result.stderr)
+
+
+def test_a_stack_that_is_not_a_pipeline_exits_3_naming_the_missing_outputs(fake_pipeline):
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    template = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}}
+    cfn.create_stack(StackName="SomethingElse", TemplateBody=json.dumps(template))
+
+    result = run("status", "--stack", "SomethingElse")
+
+    assert result.exit_code == ExitCode.NOT_FOUND
+    assert "Stack 'SomethingElse' (CREATE_COMPLETE) lacks the output(s) InputBucketName" in said(
+        result.stderr
+    )

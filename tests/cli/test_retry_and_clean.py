@@ -10,7 +10,7 @@ from tests.cli.support import PREFIX, run
 
 
 def test_retry_moves_dead_letters_back_to_the_start_queue(fake_pipeline):
-    dlq = fake_pipeline.outputs["StartDeadLetterQueueUrl"]
+    dlq = fake_pipeline.outputs.start_dead_letter_queue_url
     for n in range(12):  # more than one receive batch
         fake_pipeline.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"event": n}))
 
@@ -19,7 +19,7 @@ def test_retry_moves_dead_letters_back_to_the_start_queue(fake_pipeline):
     assert result.exit_code == 0, result.output
     # moto has no StartMessageMoveTask: the receive/re-send fallback did the work.
     assert json.loads(result.stdout)["dead_letters"] == {"moved": 12, "method": "receive-send"}
-    start = fake_pipeline.outputs["StartQueueUrl"]
+    start = fake_pipeline.outputs.start_queue_url
     bodies = _drain(fake_pipeline.sqs, start)
     assert sorted(json.loads(b)["event"] for b in bodies) == list(range(12))
     assert _drain(fake_pipeline.sqs, dlq) == []

@@ -10,6 +10,7 @@ import pytest
 
 from localcloud.deployment import ROOT, LocalEndpoint, deploy, destroy, wait_for_outcome
 from localcloud.wer import wer
+from transcribe_pipeline.stack_outputs import StackOutputs
 
 # A deployment of its own (the language settings are deploy-time context) on a local cloud of
 # its own. One test: xdist's loadgroup was seen to run one module's tests on both workers,
@@ -24,7 +25,7 @@ KEY = f"voces/{FILE}"
 
 
 @pytest.fixture(scope="module")
-def pipeline(endpoint: LocalEndpoint, cdk_out: Path) -> Iterator[dict[str, str]]:
+def pipeline(endpoint: LocalEndpoint, cdk_out: Path) -> Iterator[StackOutputs]:
     """The stack deployed with language identification among OPTIONS; destroyed after."""
     context = {"identify_language": "true", "language_options": ",".join(OPTIONS)}
     outputs = deploy(endpoint, context=context, output_dir=cdk_out)
@@ -33,13 +34,13 @@ def pipeline(endpoint: LocalEndpoint, cdk_out: Path) -> Iterator[dict[str, str]]
 
 
 def test_spanish_speech_is_transcribed_in_the_language_identified_among_the_options(
-    endpoint: LocalEndpoint, pipeline: dict[str, str]
+    endpoint: LocalEndpoint, pipeline: StackOutputs
 ) -> None:
     s3 = endpoint.client("s3")
     transcribe = endpoint.client("transcribe")
 
-    s3.upload_file(str(SAMPLES / FILE), pipeline["InputBucketName"], KEY)
-    outcome = wait_for_outcome(s3, pipeline["OutputBucketName"], KEY, timeout=180)
+    s3.upload_file(str(SAMPLES / FILE), pipeline.input_bucket, KEY)
+    outcome = wait_for_outcome(s3, pipeline.output_bucket, KEY, timeout=180)
 
     assert outcome.failure is None, outcome.failure
     assert outcome.transcript is not None
@@ -50,7 +51,7 @@ def test_spanish_speech_is_transcribed_in_the_language_identified_among_the_opti
     assert (job["IdentifyLanguage"], job["LanguageOptions"]) == (True, OPTIONS)
     assert job["LanguageCode"] == CLIP["language"]
     assert job["IdentifiedLanguageScore"] > 0.5
-    raw = s3.get_object(Bucket=pipeline["OutputBucketName"], Key=f"{name}.json")["Body"].read()
+    raw = s3.get_object(Bucket=pipeline.output_bucket, Key=f"{name}.json")["Body"].read()
     results = json.loads(raw)["results"]
     assert results["language_code"] == CLIP["language"]
     assert [s["code"] for s in results["language_identification"]] == [CLIP["language"], "en-US"]

@@ -19,6 +19,7 @@ import pytest
 from localcloud.deployment import ROOT, LocalEndpoint, Outcome, deploy, destroy, wait_for_outcome
 from localcloud.wer import wer as word_error_rate
 from tests.e2e.support import wait_until_empty
+from transcribe_pipeline.stack_outputs import StackOutputs
 from transcribe_pipeline.sweeper import pipeline_jobs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -43,7 +44,7 @@ MAX_WER = 0.15
 
 
 @pytest.fixture(scope="module")
-def pipeline(endpoint: LocalEndpoint, cdk_out: Path) -> Iterator[dict[str, str]]:
+def pipeline(endpoint: LocalEndpoint, cdk_out: Path) -> Iterator[StackOutputs]:
     """The stack deployed with the awkward input_prefix; destroyed afterwards."""
     outputs = deploy(endpoint, context={"input_prefix": PREFIX}, output_dir=cdk_out)
     try:
@@ -53,7 +54,7 @@ def pipeline(endpoint: LocalEndpoint, cdk_out: Path) -> Iterator[dict[str, str]]
 
 
 @pytest.fixture(scope="module")
-def outcomes(endpoint: LocalEndpoint, pipeline: dict[str, str]) -> dict[str, Outcome]:
+def outcomes(endpoint: LocalEndpoint, pipeline: StackOutputs) -> dict[str, Outcome]:
     """Upload outside the prefix first, then inside; wait for the inside keys' transcripts.
 
     The local cloud routes an upload's event into the start queue during the upload itself,
@@ -62,18 +63,18 @@ def outcomes(endpoint: LocalEndpoint, pipeline: dict[str, str]) -> dict[str, Out
     """
     s3 = endpoint.client("s3")
     for key in (*OUTSIDE, *INSIDE):
-        s3.upload_file(str(SAMPLE), pipeline["InputBucketName"], key)
+        s3.upload_file(str(SAMPLE), pipeline.input_bucket, key)
     deadline = time.monotonic() + WAIT_SECONDS
     done = {
         key: wait_for_outcome(
             s3,
-            pipeline["OutputBucketName"],
+            pipeline.output_bucket,
             key,
             timeout=max(1.0, deadline - time.monotonic()),
         )
         for key in INSIDE
     }
-    wait_until_empty(endpoint.client("sqs"), pipeline["StartQueueUrl"], timeout=60)
+    wait_until_empty(endpoint.client("sqs"), pipeline.start_queue_url, timeout=60)
     return done
 
 
@@ -89,11 +90,11 @@ def test_an_upload_under_the_prefix_is_transcribed(outcomes, key):
 
 def test_uploads_outside_the_prefix_start_no_job(endpoint, pipeline, outcomes):
     transcribe = endpoint.client("transcribe")
-    bucket = pipeline["InputBucketName"]
+    bucket = pipeline.input_bucket
 
     media = {
         _media_key(transcribe, job["TranscriptionJobName"], bucket)
-        for job in pipeline_jobs(transcribe, pipeline["JobNamePrefix"])
+        for job in pipeline_jobs(transcribe, pipeline.job_name_prefix)
     }
 
     assert media == set(INSIDE)
@@ -101,7 +102,7 @@ def test_uploads_outside_the_prefix_start_no_job(endpoint, pipeline, outcomes):
 
 def test_uploads_outside_the_prefix_leave_no_output(endpoint, pipeline, outcomes):
     s3 = endpoint.client("s3")
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=pipeline["OutputBucketName"])
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=pipeline.output_bucket)
     keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
 
     readable = [key for key in keys if key.startswith(("transcripts/", "failed/"))]
@@ -113,7 +114,7 @@ def test_nothing_was_dead_lettered(endpoint, pipeline, outcomes):
     sqs = endpoint.client("sqs")
 
     attributes = sqs.get_queue_attributes(
-        QueueUrl=pipeline["StartDeadLetterQueueUrl"],
+        QueueUrl=pipeline.start_dead_letter_queue_url,
         AttributeNames=["ApproximateNumberOfMessages"],
     )["Attributes"]
 

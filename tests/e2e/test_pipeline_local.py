@@ -15,6 +15,7 @@ from localcloud.deployment import ROOT, LocalEndpoint, Outcome, deploy, destroy,
 from localcloud.wer import wer as word_error_rate
 from tests.e2e.support import wait_until_empty
 from transcribe_pipeline.keys import S3Object, encode_event_key, job_name_for
+from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME, StackOutputs
 from transcribe_pipeline.subtitle_style import SubtitleStyle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -42,21 +43,21 @@ WAIT_SECONDS = 180
 
 
 @pytest.fixture(scope="module")
-def pipeline(endpoint: LocalEndpoint, cdk_out: Path) -> Iterator[dict[str, str]]:
+def pipeline(endpoint: LocalEndpoint, cdk_out: Path) -> Iterator[StackOutputs]:
     """The deployed stack's outputs; destroyed at the end by the last test, or here."""
     outputs = deploy(endpoint, output_dir=cdk_out)
     yield outputs
     stacks = endpoint.client("cloudformation").list_stacks()["StackSummaries"]
-    if any(s["StackName"] == "TranscriptionPipeline" and s["StackStatus"] != "DELETE_COMPLETE"
+    if any(s["StackName"] == DEFAULT_STACK_NAME and s["StackStatus"] != "DELETE_COMPLETE"
            for s in stacks):  # fmt: skip
         destroy(endpoint, output_dir=cdk_out)
 
 
 @pytest.fixture(scope="module")
-def outcomes(endpoint: LocalEndpoint, pipeline: dict[str, str]) -> dict[str, Outcome]:
+def outcomes(endpoint: LocalEndpoint, pipeline: StackOutputs) -> dict[str, Outcome]:
     """Upload every input at once, then wait for each one's transcript or failure record."""
     s3 = endpoint.client("s3")
-    bucket = pipeline["InputBucketName"]
+    bucket = pipeline.input_bucket
     for key, (sample, _) in SPEECH.items():
         s3.upload_file(str(SAMPLES / sample), bucket, key)
     s3.upload_file(str(SAMPLES / "silence.wav"), bucket, "quiet/silence.wav")
@@ -70,7 +71,7 @@ def outcomes(endpoint: LocalEndpoint, pipeline: dict[str, str]) -> dict[str, Out
     deadline = time.monotonic() + WAIT_SECONDS
     return {
         key: wait_for_outcome(
-            s3, pipeline["OutputBucketName"], key, timeout=max(1.0, deadline - time.monotonic())
+            s3, pipeline.output_bucket, key, timeout=max(1.0, deadline - time.monotonic())
         )
         for key in keys
     }
@@ -88,7 +89,7 @@ def test_each_format_under_an_awkward_key_is_transcribed_accurately(outcomes, ke
 
 def test_subtitles_land_beside_the_transcript_in_srt_and_vtt(endpoint, pipeline, outcomes):
     s3 = endpoint.client("s3")
-    bucket = pipeline["OutputBucketName"]
+    bucket = pipeline.output_bucket
     key = next(iter(SPEECH))
 
     srt = _text(s3, bucket, f"transcripts/{key}.srt")
@@ -104,7 +105,7 @@ def test_recognized_speech_gets_subtitles_within_the_default_style(
     endpoint, pipeline, outcomes, key
 ):
     s3 = endpoint.client("s3")
-    bucket = pipeline["OutputBucketName"]
+    bucket = pipeline.output_bucket
     style = SubtitleStyle()  # cdk.json's subtitle_style
 
     cues = _srt_cues(_text(s3, bucket, f"transcripts/{key}.srt"))
@@ -131,7 +132,7 @@ def test_the_json_transcript_names_its_source_and_job_and_times_every_word(
     endpoint, pipeline, outcomes
 ):
     s3 = endpoint.client("s3")
-    bucket = pipeline["OutputBucketName"]
+    bucket = pipeline.output_bucket
     key = next(iter(SPEECH))
     head = s3.head_object(Bucket=bucket, Key=f"transcripts/{key}.json")
 
@@ -153,13 +154,13 @@ def test_the_raw_transcribe_result_is_at_the_bucket_root_in_transcribes_schema(
     endpoint, pipeline, outcomes
 ):
     s3 = endpoint.client("s3")
-    listing = s3.list_objects_v2(Bucket=pipeline["OutputBucketName"])["Contents"]
+    listing = s3.list_objects_v2(Bucket=pipeline.output_bucket)["Contents"]
     raw = [
         item["Key"] for item in listing if "/" not in item["Key"] and item["Key"].endswith(".json")
     ]
 
     assert raw
-    document = json.loads(_text(s3, pipeline["OutputBucketName"], raw[0]))
+    document = json.loads(_text(s3, pipeline.output_bucket, raw[0]))
     assert document["status"] == "COMPLETED"
     assert {"transcripts", "items"} <= set(document["results"])
 
@@ -187,7 +188,7 @@ def test_bad_inputs_get_a_failure_record_with_the_reason(
     failure = outcomes[key].failure
 
     assert failure is not None
-    assert failure.source == f"s3://{pipeline['InputBucketName']}/{key}"
+    assert failure.source == f"s3://{pipeline.input_bucket}/{key}"
     assert (failure.job is not None) is job_expected
     assert reason_words.lower() in failure.reason.lower()
 
@@ -198,15 +199,16 @@ def test_a_redelivered_upload_event_starts_no_second_job(endpoint, pipeline, out
     sqs = endpoint.client("sqs")
     s3 = endpoint.client("s3")
     key = next(iter(SPEECH))
-    head = s3.head_object(Bucket=pipeline["InputBucketName"], Key=key)
-    event = _object_created(pipeline["InputBucketName"], key, head)
+    head = s3.head_object(Bucket=pipeline.input_bucket, Key=key)
+    event = _object_created(pipeline.input_bucket, key, head)
 
-    sqs.send_message(QueueUrl=pipeline["StartQueueUrl"], MessageBody=json.dumps(event))
-    wait_until_empty(sqs, pipeline["StartQueueUrl"])
+    sqs.send_message(QueueUrl=pipeline.start_queue_url, MessageBody=json.dumps(event))
+    wait_until_empty(sqs, pipeline.start_queue_url)
 
     assert _job_names(transcribe) == before
     dlq = sqs.get_queue_attributes(
-        QueueUrl=pipeline["StartDeadLetterQueueUrl"], AttributeNames=["ApproximateNumberOfMessages"]
+        QueueUrl=pipeline.start_dead_letter_queue_url,
+        AttributeNames=["ApproximateNumberOfMessages"],
     )
     assert dlq["Attributes"]["ApproximateNumberOfMessages"] == "0"
 
@@ -219,15 +221,15 @@ def test_a_poison_job_newer_than_a_lost_event_job_does_not_stop_the_sweep(endpoi
     events, s3, transcribe = (endpoint.client(name) for name in ("events", "s3", "transcribe"))
     (rule,) = [
         r["Name"]
-        for r in events.list_rules(NamePrefix="TranscriptionPipeline")["Rules"]
+        for r in events.list_rules(NamePrefix=DEFAULT_STACK_NAME)["Rules"]
         if "JobStateChangeRule" in r["Name"]
     ]
-    bucket, prefix = pipeline["InputBucketName"], pipeline["JobNamePrefix"]
+    bucket, prefix = pipeline.input_bucket, pipeline.job_name_prefix
     events.disable_rule(Name=rule)
     try:
         lost = _finished_upload(s3, transcribe, bucket, prefix, "sweep/lost event.mp3")
         broken = _finished_upload(s3, transcribe, bucket, prefix, "sweep/result deleted.mp3")
-        s3.delete_object(Bucket=pipeline["OutputBucketName"], Key=f"{broken}.json")
+        s3.delete_object(Bucket=pipeline.output_bucket, Key=f"{broken}.json")
         foreign = f"{prefix}another-application-https"
         s3.create_bucket(Bucket="another-application-media")
         s3.upload_file(str(SAMPLES / "hello-pipeline.mp3"), "another-application-media", "a.mp3")
@@ -243,7 +245,7 @@ def test_a_poison_job_newer_than_a_lost_event_job_does_not_stop_the_sweep(endpoi
         _wait_for_job(transcribe, foreign)
 
         # When the sweeper runs (told not to wait the 2-minute grace for events in flight)
-        report = _invoke_sweeper(endpoint.client("lambda"), pipeline["SweeperFunctionName"])
+        report = _invoke_sweeper(endpoint.client("lambda"), pipeline.sweeper_function)
     finally:
         events.enable_rule(Name=rule)
 
@@ -252,7 +254,7 @@ def test_a_poison_job_newer_than_a_lost_event_job_does_not_stop_the_sweep(endpoi
     assert lost in report["harvested"]
     assert report["failed"] == [broken]
     assert foreign not in report["harvested"]
-    outcome = wait_for_outcome(s3, pipeline["OutputBucketName"], "sweep/lost event.mp3", timeout=5)
+    outcome = wait_for_outcome(s3, pipeline.output_bucket, "sweep/lost event.mp3", timeout=5)
     assert outcome.transcript
     assert word_error_rate(TEXTS["hello-pipeline"], outcome.transcript) <= MAX_WER
 
@@ -267,12 +269,10 @@ def test_destroy_leaves_no_stack_bucket_function_queue_or_rule(
         for b in endpoint.client("s3").list_buckets()["Buckets"]
     )
     functions = endpoint.client("lambda").list_functions()["Functions"]
-    assert not [
-        f["FunctionName"] for f in functions if "TranscriptionPipeline" in f["FunctionName"]
-    ]
+    assert not [f["FunctionName"] for f in functions if DEFAULT_STACK_NAME in f["FunctionName"]]
     assert not endpoint.client("sqs").list_queues().get("QueueUrls")
     rules = endpoint.client("events").list_rules()["Rules"]
-    assert not [r["Name"] for r in rules if r["Name"].startswith("TranscriptionPipeline")]
+    assert not [r["Name"] for r in rules if r["Name"].startswith(DEFAULT_STACK_NAME)]
 
 
 def _srt_cues(srt: str) -> list[tuple[int, int, list[str]]]:

@@ -7,6 +7,13 @@ from aws_cdk.assertions import Template
 from stacks.config import PipelineConfig
 from tests.infra.conftest import resources_of
 from transcribe_pipeline.environment import SUBTITLE_STYLE
+from transcribe_pipeline.stack_outputs import (
+    JOB_STATE_FUNCTION_LOG_GROUP_NAME,
+    START_FUNCTION_LOG_GROUP_NAME,
+    SWEEPER_FUNCTION_LOG_GROUP_NAME,
+    output_names,
+    required_outputs,
+)
 from transcribe_pipeline.subtitle_style import SubtitleStyle, style_from_json
 
 PIPELINE_FUNCTIONS = ("JobStarterStartTranscription", "JobStateHandler", "JobStateSweeper")
@@ -96,21 +103,20 @@ def test_functions_get_the_transcription_settings_through_the_environment(synth_
     )
 
 
-def test_the_stack_outputs_what_operators_need(template: Template):
+def test_the_stack_declares_every_output_the_reader_requires(template: Template):
     outputs = template.to_json()["Outputs"]
 
-    assert {
-        "InputBucketName",
-        "OutputBucketName",
-        "StartQueueUrl",
-        "StartDeadLetterQueueUrl",
-        "JobStateDeadLetterQueueUrl",
-        "StartFunctionName",
-        "JobStateFunctionName",
-        "SweeperFunctionName",
-        "JobNamePrefix",
-    } <= set(outputs)
+    assert set(required_outputs()) <= set(outputs)
     assert all(output.get("Description") for output in outputs.values())
+
+
+def test_every_output_the_stack_can_declare_is_one_the_reader_knows(
+    all_options_template: Template,
+):
+    """With every option on, the stack declares all its outputs: the reader must name each."""
+    outputs = all_options_template.to_json()["Outputs"]
+
+    assert set(outputs) == set(output_names())
 
 
 def test_the_outputs_name_each_functions_log_group(template: Template):
@@ -120,9 +126,9 @@ def test_the_outputs_name_each_functions_log_group(template: Template):
     log_groups = resources_of(template, "AWS::Logs::LogGroup")
 
     for output_id, construct in {
-        "StartFunctionLogGroupName": "JobStarterStartTranscription",
-        "JobStateFunctionLogGroupName": "JobStateHandler",
-        "SweeperFunctionLogGroupName": "JobStateSweeper",
+        START_FUNCTION_LOG_GROUP_NAME: "JobStarterStartTranscription",
+        JOB_STATE_FUNCTION_LOG_GROUP_NAME: "JobStateHandler",
+        SWEEPER_FUNCTION_LOG_GROUP_NAME: "JobStateSweeper",
     }.items():
         referenced = outputs[output_id]["Value"]["Ref"]
         assert referenced in log_groups
