@@ -33,7 +33,7 @@ from pipeline_cli import state
 from pipeline_cli.aws import Clients, Target, find_pipeline
 from pipeline_cli.errors import CliError, ExitCode, translate
 from pipeline_cli.inventory import InputState, list_inputs, pipeline_status, queue_depth
-from pipeline_cli.outcomes import Outcome, State, check, expect
+from pipeline_cli.readers import Outcome, State, check, expect
 from pipeline_cli.recovery import (
     Action,
     Decision,

@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pipeline_cli.aws import Clients
-from pipeline_cli.outcomes import as_s3_object, head_or_none, read_failure
+from pipeline_cli.readers import as_s3_object, head_or_none, read_failure
 from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.job_listing import pipeline_jobs
 from transcribe_pipeline.keys import job_name_for

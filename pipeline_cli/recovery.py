@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from pipeline_cli.aws import Clients
 from pipeline_cli.errors import CliError, ExitCode
 from pipeline_cli.inventory import transcription_job
-from pipeline_cli.outcomes import as_s3_object, head_or_none, read_failure
+from pipeline_cli.readers import as_s3_object, head_or_none, read_failure
 from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.job_listing import pipeline_jobs
 from transcribe_pipeline.keys import job_name_for, parse_s3_uri, rejection_reason

@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pipeline_cli.errors import CliError, ExitCode, is_not_found
-from pipeline_cli.outcomes import expect, head_or_none, read_failure
+from pipeline_cli.readers import expect, head_or_none, read_failure
 from pipeline_cli.words import words_document
 from transcribe_pipeline.layout import JOB_NAME_META, failure_key, job_result_key, transcript_key
 from transcribe_pipeline.stack_outputs import StackOutputs
