@@ -31,10 +31,7 @@ from typer.core import TyperGroup
 
 from pipeline_cli import state
 from pipeline_cli.aws import Clients, Target, find_pipeline
-from pipeline_cli.errors import CliError, ExitCode, translate
-from pipeline_cli.inventory import InputState, list_inputs, pipeline_status, queue_depth
-from pipeline_cli.readers import Outcome, State, check, expect
-from pipeline_cli.recovery import (
+from pipeline_cli.clean import (
     Action,
     Decision,
     clean_pipeline,
@@ -44,6 +41,9 @@ from pipeline_cli.recovery import (
     redrive_start_queue,
     resubmit,
 )
+from pipeline_cli.errors import CliError, ExitCode, translate
+from pipeline_cli.inventory import InputState, list_inputs, pipeline_status, queue_depth
+from pipeline_cli.readers import Outcome, State, check, expect
 from pipeline_cli.results import Format, fetch
 from pipeline_cli.uploads import plan_uploads, upload_file
 from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME, StackOutputs
