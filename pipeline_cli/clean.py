@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from pipeline_cli.aws import Clients
 from pipeline_cli.errors import CliError, ExitCode
-from pipeline_cli.inventory import transcription_job
+from pipeline_cli.listing import transcription_job
 from pipeline_cli.readers import as_s3_object, head_or_none, read_failure
 from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.job_listing import pipeline_jobs

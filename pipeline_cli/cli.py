@@ -42,7 +42,7 @@ from pipeline_cli.clean import (
     resubmit,
 )
 from pipeline_cli.errors import CliError, ExitCode, translate
-from pipeline_cli.inventory import InputState, list_inputs, pipeline_status, queue_depth
+from pipeline_cli.listing import InputState, list_inputs, pipeline_status, queue_depth
 from pipeline_cli.readers import Outcome, State, check, expect
 from pipeline_cli.results import Format, fetch
 from pipeline_cli.uploads import plan_uploads, upload_file
