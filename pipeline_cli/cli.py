@@ -29,7 +29,7 @@ from rich.progress import (
 from rich.table import Column, Table
 from typer.core import TyperGroup
 
-from pipeline_cli import state
+from pipeline_cli import last_upload
 from pipeline_cli.aws import Clients, Target, find_pipeline
 from pipeline_cli.clean import (
     Action,
@@ -251,7 +251,7 @@ def upload(
         raise CliError("Nothing to upload: no supported media files.", ExitCode.USAGE)
     clients, pipeline = _connect(stack, profile, region, local, endpoint_url)
     s3 = clients("s3")
-    uploaded: list[state.Upload] = []
+    uploaded: list[last_upload.Upload] = []
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -271,7 +271,7 @@ def upload(
                 uploaded.append(upload_file(s3, pipeline.input_bucket, planned, on_bytes=advance))
     finally:
         if uploaded:  # what did reach the bucket is worth waiting for, even after an error
-            state.remember(pipeline.input_bucket, uploaded)
+            last_upload.remember(pipeline.input_bucket, uploaded)
     if json_output:
         _emit_json(
             {
@@ -319,7 +319,7 @@ def wait(
     if keys:
         expected = [expect(s3, pipeline, key) for key in dict.fromkeys(keys)]
     else:
-        remembered = state.recall(pipeline.input_bucket)
+        remembered = last_upload.recall(pipeline.input_bucket)
         if not remembered:
             raise CliError(
                 "Nothing to wait for: no upload remembered for this pipeline.",
@@ -525,9 +525,11 @@ def retry(
                 version = resubmit(s3, pipeline, decision, record_key)
                 decision = replace(decision, version_id=version)
         decisions.append(decision)
-    again = [state.Upload(d.key, d.version_id) for d in decisions if d.action is Action.RESUBMITTED]
+    again = [
+        last_upload.Upload(d.key, d.version_id) for d in decisions if d.action is Action.RESUBMITTED
+    ]
     if again:
-        state.remember(pipeline.input_bucket, again)
+        last_upload.remember(pipeline.input_bucket, again)
     if json_output:
         _emit_json(
             {
@@ -581,7 +583,7 @@ def clean(
             err.print("Nothing deleted.")
             raise typer.Exit(int(ExitCode.FAILED))
     deleted = clean_pipeline(clients, pipeline, found.jobs)
-    state.forget(pipeline.input_bucket)
+    last_upload.forget(pipeline.input_bucket)
     if json_output:
         _emit_json(deleted.to_json())
         return

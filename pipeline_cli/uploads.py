@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline_cli.state import Upload
+from pipeline_cli.last_upload import Upload
 from transcribe_pipeline.keys import MAX_S3_KEY_BYTES, S3Object, rejection_reason
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pipeline_cli import state
+from pipeline_cli import last_upload
 from pipeline_cli.errors import ExitCode
 from tests.cli.support import PREFIX, run
 
@@ -36,8 +36,8 @@ def test_retry_resubmits_a_failure_that_may_succeed_as_a_new_version(fake_pipeli
     now = fake_pipeline.current("talks/flaky.mp3")
     assert now.version_id != obj.version_id
     assert decision["version_id"] == now.version_id
-    assert state.recall(fake_pipeline.input_bucket) == [
-        state.Upload("talks/flaky.mp3", now.version_id)
+    assert last_upload.recall(fake_pipeline.input_bucket) == [
+        last_upload.Upload("talks/flaky.mp3", now.version_id)
     ]
     records = fake_pipeline.s3.list_objects_v2(Bucket=fake_pipeline.output_bucket, Prefix="failed/")
     assert "Contents" not in records  # the stale record would end `wait` at once

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipeline_cli import state
+from pipeline_cli import last_upload
 from pipeline_cli.errors import ExitCode
 from pipeline_cli.uploads import normalize_prefix
 from tests.cli.support import run, said
@@ -68,10 +68,10 @@ def test_upload_of_a_folder_keeps_its_paths_under_the_prefix_and_skips_non_media
 def test_upload_remembers_the_versions_for_wait(fake_pipeline, media):
     run("upload", str(media / "closing.wav"), "--json")
 
-    remembered = state.recall(fake_pipeline.input_bucket)
+    remembered = last_upload.recall(fake_pipeline.input_bucket)
 
     head = fake_pipeline.s3.head_object(Bucket=fake_pipeline.input_bucket, Key="closing.wav")
-    assert remembered == [state.Upload("closing.wav", head["VersionId"])]
+    assert remembered == [last_upload.Upload("closing.wav", head["VersionId"])]
 
 
 def test_wait_exits_0_when_the_last_upload_is_transcribed(fake_pipeline, media):
