@@ -45,7 +45,7 @@ from pipeline_cli.errors import CliError, ExitCode, translate
 from pipeline_cli.listing import InputState, list_inputs, pipeline_status, queue_depth
 from pipeline_cli.readers import Outcome, State, check, expect
 from pipeline_cli.results import Format, fetch
-from pipeline_cli.uploads import plan_uploads, upload_file
+from pipeline_cli.upload import plan_uploads, upload_file
 from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME, StackOutputs
 
 out = Console()

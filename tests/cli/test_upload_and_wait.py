@@ -8,7 +8,7 @@ import pytest
 
 from pipeline_cli import last_upload
 from pipeline_cli.errors import ExitCode
-from pipeline_cli.uploads import normalize_prefix
+from pipeline_cli.upload import normalize_prefix
 from tests.cli.support import run, said
 
 
