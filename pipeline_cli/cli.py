@@ -1,56 +1,30 @@
-"""The ``transcribe-pipeline`` commands: status, upload, wait, list, get, retry, clean."""
+"""The ``transcribe-pipeline`` commands: their options, wired from each command's logic to views.
+
+Each command's logic lives in the module named after it (status.py, upload.py, wait.py,
+listing.py, results.py for ``get``, retry.py, clean.py), what it prints in views.py.
+"""
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Column, Table
 from typer.core import TyperGroup
 
-from pipeline_cli import last_upload
+from pipeline_cli import last_upload, views
 from pipeline_cli.aws import Clients, Target, find_pipeline
-from pipeline_cli.clean import (
-    Action,
-    Decision,
-    clean_pipeline,
-    decide,
-    failure_records,
-    inventory,
-    redrive_start_queue,
-    resubmit,
-)
+from pipeline_cli.clean import clean_pipeline, inventory
 from pipeline_cli.errors import CliError, ExitCode, translate
-from pipeline_cli.listing import InputState, list_inputs, pipeline_status, queue_depth
-from pipeline_cli.readers import Outcome, State, check, expect
+from pipeline_cli.listing import InputState, list_inputs
 from pipeline_cli.results import Format, fetch
-from pipeline_cli.upload import plan_uploads, upload_file
+from pipeline_cli.retry import retry_failures
+from pipeline_cli.status import pipeline_status
+from pipeline_cli.upload import plan_uploads, upload_all
+from pipeline_cli.wait import State, awaited, follow
 from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME, StackOutputs
-
-out = Console()
-# Messages are not re-wrapped: paths and keys in them stay whole for copy and paste.
-err = Console(stderr=True, soft_wrap=True)
 
 HELP = f"""\
 Operate a deployed transcription pipeline: upload media, watch it being transcribed, list
@@ -77,19 +51,12 @@ class _Guarded(TyperGroup):
         try:
             return super().invoke(ctx)
         except CliError as error:
-            _fail(error)
+            views.fail(error)
         except (BotoCoreError, ClientError, Boto3Error) as error:
             known = translate(error)
             if known is None:
                 raise
-            _fail(known)
-
-
-def _fail(error: CliError) -> None:
-    err.print(f"[bold red]error:[/] {escape(error.message)}")
-    if error.hint:
-        err.print(f"[dim]hint:[/] {escape(error.hint)}")
-    raise typer.Exit(int(error.code))
+            views.fail(known)
 
 
 app = typer.Typer(
@@ -162,22 +129,6 @@ def _connect(
     return clients, find_pipeline(clients)
 
 
-def _table(*columns: Column | str) -> Table:
-    """A table with a ruled header and no borders: plain to read and to copy from."""
-    return Table(*columns, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-
-
-def _print_reasons(reasons: Iterable[tuple[str, str | None]]) -> None:
-    """Failure reasons below a table, one paragraph each: too long for a table cell."""
-    for key, reason in reasons:
-        out.print(f"[red]{escape(key)}[/]: {escape(reason or 'no reason recorded')}")
-
-
-def _emit_json(data: Any) -> None:
-    # Console.out neither wraps nor interprets markup: the JSON stays valid at any width.
-    out.out(json.dumps(data, indent=2, ensure_ascii=False, default=str), highlight=False)
-
-
 @app.command()
 def status(
     *,
@@ -192,26 +143,9 @@ def status(
     clients, pipeline = _connect(stack, profile, region, local, endpoint_url)
     found = pipeline_status(clients, pipeline)
     if json_output:
-        _emit_json(found.to_json())
-        return
-    facts = Table.grid(padding=(0, 2))
-    facts.add_row("Stack", f"{pipeline.stack} ({pipeline.status}) in {found.where}")
-    facts.add_row("Input bucket", pipeline.input_bucket)
-    facts.add_row("Output bucket", pipeline.output_bucket)
-    facts.add_row("Job names", f"{pipeline.job_name_prefix}*")
-    out.print(facts)
-    queues = _table("Queue", "Waiting", "In flight")
-    for queue in found.queues:
-        dead = "DeadLetter" in queue.name and queue.visible > 0
-        style = "bold red" if dead else None
-        queues.add_row(queue.name, str(queue.visible), str(queue.in_flight), style=style)
-    out.print(queues)
-    jobs = _table("Transcription jobs", "Count")
-    for job_state, count in found.jobs.items():
-        jobs.add_row(job_state, str(count))
-    if not found.jobs:
-        jobs.add_row("(none)", "0")
-    out.print(jobs)
+        views.emit_json(found.to_json())
+    else:
+        views.show_status(pipeline, found)
 
 
 @app.command()
@@ -239,10 +173,7 @@ def upload(
     before anything is uploaded; inside folders they are skipped with a warning.
     """
     plan = plan_uploads(paths, prefix=prefix)
-    for skipped in plan.skipped:
-        err.print(f"[yellow]skipped[/] {escape(str(skipped.path))}: {escape(skipped.reason)}")
-    for refused in plan.refused:
-        err.print(f"[red]refused[/] {escape(str(refused.path))}: {escape(refused.reason)}")
+    views.show_refusals(plan)
     if plan.refused:
         raise CliError(
             f"{len(plan.refused)} file(s) refused; nothing was uploaded.", ExitCode.USAGE
@@ -250,43 +181,12 @@ def upload(
     if not plan.uploads:
         raise CliError("Nothing to upload: no supported media files.", ExitCode.USAGE)
     clients, pipeline = _connect(stack, profile, region, local, endpoint_url)
-    s3 = clients("s3")
-    uploaded: list[last_upload.Upload] = []
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
-    try:
-        with Progress(*columns, console=err) as progress:
-            for planned in plan.uploads:
-                task = progress.add_task(escape(planned.key), total=planned.size)
-
-                def advance(sent: int, task: Any = task) -> None:
-                    """boto3's transfer callback: bytes sent since the last call."""
-                    progress.advance(task, sent)
-
-                uploaded.append(upload_file(s3, pipeline.input_bucket, planned, on_bytes=advance))
-    finally:
-        if uploaded:  # what did reach the bucket is worth waiting for, even after an error
-            last_upload.remember(pipeline.input_bucket, uploaded)
+    with views.upload_progress() as progress:
+        uploaded = upload_all(clients("s3"), pipeline.input_bucket, plan.uploads, progress=progress)
     if json_output:
-        _emit_json(
-            {
-                "bucket": pipeline.input_bucket,
-                "uploads": [
-                    {"key": u.key, "version_id": u.version_id, "path": str(p.path), "size": p.size}
-                    for u, p in zip(uploaded, plan.uploads, strict=True)
-                ],
-            }
-        )
-        return
-    out.print(f"Uploaded {len(uploaded)} file(s) to s3://{escape(pipeline.input_bucket)}/")
-    for item in uploaded:
-        out.print(f"  {escape(item.key)}")
-    out.print("Next: [bold]transcribe-pipeline wait[/] follows them until they are transcribed.")
+        views.emit_json(views.uploaded_json(pipeline, uploaded, plan))
+    else:
+        views.show_uploaded(pipeline, uploaded)
 
 
 @app.command()
@@ -316,61 +216,24 @@ def wait(
     """
     clients, pipeline = _connect(stack, profile, region, local, endpoint_url)
     s3 = clients("s3")
-    if keys:
-        expected = [expect(s3, pipeline, key) for key in dict.fromkeys(keys)]
-    else:
-        remembered = last_upload.recall(pipeline.input_bucket)
-        if not remembered:
-            raise CliError(
-                "Nothing to wait for: no upload remembered for this pipeline.",
-                ExitCode.USAGE,
-                hint="Name the input keys, or upload first.",
-            )
-        expected = [expect(s3, pipeline, u.key, u.version_id) for u in remembered]
-    outcomes = {e.key: Outcome(e.key, State.PENDING, e.job_name) for e in expected}
-    deadline = time.monotonic() + timeout
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err) as progress:
-        task = progress.add_task("Transcribing", total=len(expected))
-        while True:
-            for item in expected:
-                if outcomes[item.key].state is not State.PENDING:
-                    continue
-                outcome = check(s3, pipeline.output_bucket, item)
-                if outcome.state is State.PENDING:
-                    continue
-                outcomes[item.key] = outcome
-                progress.advance(task)
-                if outcome.state is State.TRANSCRIBED:
-                    progress.console.print(f"[green]transcribed[/] {escape(item.key)}")
-                else:
-                    progress.console.print(
-                        f"[red]failed[/] {escape(item.key)}: {escape(outcome.reason or '')}"
-                    )
-            pending = sum(o.state is State.PENDING for o in outcomes.values())
-            remaining = deadline - time.monotonic()
-            if not pending or remaining <= 0:
-                break
-            time.sleep(min(interval, remaining))
-    results = list(outcomes.values())
-    failed = [o for o in results if o.state is State.FAILED]
+    expected = awaited(s3, pipeline, keys)
+    with views.wait_progress(len(expected)) as ended:
+        results = follow(
+            s3,
+            pipeline.output_bucket,
+            expected,
+            timeout=timeout,
+            interval=interval,
+            on_outcome=ended,
+        )
+    failed = sum(o.state is State.FAILED for o in results)
+    pending = sum(o.state is State.PENDING for o in results)
     if json_output:
-        _emit_json({"timed_out": bool(pending), "inputs": [o.to_json() for o in results]})
+        views.emit_json({"timed_out": bool(pending), "inputs": [o.to_json() for o in results]})
     else:
-        table = _table(Column("Input", overflow="fold"), "Outcome", Column("Job", overflow="fold"))
-        style = {State.TRANSCRIBED: "green", State.FAILED: "red", State.PENDING: "yellow"}
-        for o in results:
-            table.add_row(o.key, o.state.value, o.job_name, style=style[o.state])
-        out.print(table)
-        _print_reasons((o.key, o.reason) for o in failed)
+        views.show_outcomes(results)
     if failed:
-        err.print(f"[red]{len(failed)} of {len(results)} input(s) failed.[/]")
+        views.err.print(f"[red]{failed} of {len(results)} input(s) failed.[/]")
         raise typer.Exit(int(ExitCode.FAILED))
     if pending:
         raise CliError(
@@ -407,33 +270,9 @@ def list_(
     clients, pipeline = _connect(stack, profile, region, local, endpoint_url)
     entries = list_inputs(clients, pipeline, prefix=prefix, states=set(states) if states else None)
     if json_output:
-        _emit_json([entry.to_json() for entry in entries])
-        return
-    table = _table(
-        Column("Input", overflow="fold"),
-        "State",
-        Column("Job", overflow="fold"),
-        "Lang",
-        Column("Took", justify="right"),
-        "Outputs",
-    )
-    style = {InputState.COMPLETED: "green", InputState.FAILED: "red", InputState.REJECTED: "red"}
-    for e in entries:
-        took = f"{e.seconds:.1f} s" if e.seconds is not None else ""
-        outputs = " ".join(e.outputs) or ("see below" if e.reason else "")
-        table.add_row(
-            e.key,
-            e.state.value,
-            e.job_name,
-            e.language or "",
-            took,
-            outputs,
-            style=style.get(e.state),
-        )
-    out.print(table)
-    _print_reasons((e.key, e.reason) for e in entries if e.reason and not e.outputs)
-    if not entries:
-        err.print("No inputs" + (f" under {escape(prefix)!r}" if prefix else "") + ".")
+        views.emit_json([entry.to_json() for entry in entries])
+    else:
+        views.show_entries(entries, prefix)
 
 
 @app.command()
@@ -463,25 +302,7 @@ def get(
     """Fetch one input's result. Exit 1 if the input failed (with the reason), 3 if none yet."""
     clients, pipeline = _connect(stack, profile, region, local, endpoint_url)
     result = fetch(clients("s3"), pipeline, key, fmt)
-    if result.note:
-        err.print(f"[yellow]note:[/] {escape(result.note)}")
-    if output is not None:
-        output.write_text(result.text, encoding="utf-8", newline="")  # bytes as stored
-        err.print(f"Wrote {escape(str(output))}")
-    if json_output:
-        content: Any = result.document if result.document is not None else result.text
-        _emit_json(
-            {
-                "key": key,
-                "format": fmt.value,
-                "job": result.job_name,
-                "file": str(output) if output else None,
-                "content": content,
-            }
-        )
-    elif output is None:
-        # Written as is: rich would drop control characters such as the CR of SRT's CRLF.
-        out.file.write(result.text)
+    views.show_result(result, output=output, json_output=json_output)
 
 
 @app.command()
@@ -506,55 +327,11 @@ def retry(
     Re-submitted inputs become the "last upload" that `wait` follows.
     """
     clients, pipeline = _connect(stack, profile, region, local, endpoint_url)
-    s3, transcribe = clients("s3"), clients("transcribe")
-    if dry_run:
-        dead = queue_depth(
-            clients("sqs"), "StartDeadLetterQueue", pipeline.start_dead_letter_queue_url
-        )
-        redriven, method = dead.visible, "dry-run"
-    else:
-        moved = redrive_start_queue(clients, pipeline)
-        redriven, method = moved.moved, moved.method
-    decisions: list[Decision] = []
-    for record_key, record in failure_records(s3, pipeline):
-        decision = decide(s3, transcribe, pipeline, record)
-        if decision.action is Action.RESUBMITTED:
-            if dry_run:
-                decision = replace(decision, action=Action.WOULD_RESUBMIT)
-            else:
-                version = resubmit(s3, pipeline, decision, record_key)
-                decision = replace(decision, version_id=version)
-        decisions.append(decision)
-    again = [
-        last_upload.Upload(d.key, d.version_id) for d in decisions if d.action is Action.RESUBMITTED
-    ]
-    if again:
-        last_upload.remember(pipeline.input_bucket, again)
+    retried = retry_failures(clients, pipeline, dry_run=dry_run)
     if json_output:
-        _emit_json(
-            {
-                "dead_letters": {"moved": redriven, "method": method},
-                "inputs": [d.to_json() for d in decisions],
-            }
-        )
-        return
-    if dry_run:
-        out.print(f"Start dead-letter queue: {redriven} message(s) would be re-driven.")
-    elif redriven:
-        out.print(f"Start dead-letter queue: {redriven} message(s) re-driven ({method}).")
+        views.emit_json(retried.to_json())
     else:
-        out.print("Start dead-letter queue: empty.")
-    if not decisions:
-        out.print("No failure records.")
-        return
-    table = _table(Column("Input", overflow="fold"), "Action", "Why")
-    for d in decisions:
-        table.add_row(
-            d.key, d.action.value, d.why, style="green" if d.action is not Action.SKIPPED else "dim"
-        )
-    out.print(table)
-    if again:
-        out.print("Next: [bold]transcribe-pipeline wait[/] follows the re-submitted inputs.")
+        views.show_retried(retried, dry_run=dry_run)
 
 
 @app.command()
@@ -574,22 +351,14 @@ def clean(
     """
     clients, pipeline = _connect(stack, profile, region, local, endpoint_url)
     found = inventory(clients, pipeline)
-    if not yes:
-        err.print("This deletes:")
-        err.print(f"  {len(found.jobs)} transcription job(s) named {pipeline.job_name_prefix}*")
-        for bucket, count in found.objects.items():
-            err.print(f"  {count} object version(s) in {bucket}")
-        if not typer.confirm("Delete them?", err=True):
-            err.print("Nothing deleted.")
-            raise typer.Exit(int(ExitCode.FAILED))
+    if not yes and not views.confirm_clean(pipeline, found):
+        raise typer.Exit(int(ExitCode.FAILED))
     deleted = clean_pipeline(clients, pipeline, found.jobs)
     last_upload.forget(pipeline.input_bucket)
     if json_output:
-        _emit_json(deleted.to_json())
-        return
-    out.print(f"Deleted {len(deleted.jobs)} transcription job(s).")
-    for bucket, count in deleted.objects.items():
-        out.print(f"Emptied {bucket}: {count} object version(s) deleted.")
+        views.emit_json(deleted.to_json())
+    else:
+        views.show_cleaned(deleted)
 
 
 def main() -> None:

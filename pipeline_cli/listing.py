@@ -1,21 +1,16 @@
-"""What the pipeline holds: queue depths, jobs by state, and each input joined with its job."""
+"""``list``: every input joined with its job's state, language, timings and outputs."""
 
 from __future__ import annotations
 
 import enum
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from pipeline_cli.aws import Clients
-from pipeline_cli.readers import as_s3_object, head_or_none, read_failure
-from transcribe_pipeline.clients import error_code
-from transcribe_pipeline.job_listing import pipeline_jobs
+from pipeline_cli.readers import as_s3_object, head_or_none, read_failure, transcription_job
 from transcribe_pipeline.keys import job_name_for
 from transcribe_pipeline.layout import (
     FAILED_PREFIX,
@@ -26,11 +21,6 @@ from transcribe_pipeline.layout import (
 from transcribe_pipeline.stack_outputs import StackOutputs
 
 SUBTITLE_AND_TEXT = ("txt", "srt", "vtt")
-_QUEUE_ATTRIBUTES = [
-    "ApproximateNumberOfMessages",
-    "ApproximateNumberOfMessagesNotVisible",
-    "ApproximateNumberOfMessagesDelayed",
-]
 _WORKERS = 8  # head_object + GetTranscriptionJob per input, a few at a time
 
 
@@ -43,42 +33,6 @@ class InputState(enum.StrEnum):
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     REJECTED = "REJECTED"  # a failure record and no job: never sent to Transcribe
-
-
-@dataclass(frozen=True)
-class QueueDepth:
-    """Messages in one queue."""
-
-    name: str
-    visible: int
-    in_flight: int
-    delayed: int
-
-
-@dataclass(frozen=True)
-class Status:
-    """The ``status`` command's findings."""
-
-    pipeline: StackOutputs
-    where: str
-    queues: list[QueueDepth]
-    jobs: dict[str, int]
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form (``--json``)."""
-        return {
-            "stack": self.pipeline.stack,
-            "stack_status": self.pipeline.status,
-            "where": self.where,
-            "input_bucket": self.pipeline.input_bucket,
-            "output_bucket": self.pipeline.output_bucket,
-            "job_name_prefix": self.pipeline.job_name_prefix,
-            "queues": {
-                q.name: {"visible": q.visible, "in_flight": q.in_flight, "delayed": q.delayed}
-                for q in self.queues
-            },
-            "jobs": self.jobs,
-        }
 
 
 @dataclass(frozen=True)
@@ -122,36 +76,6 @@ class Entry:
             "reason": self.reason,
             "outputs": self.outputs,
         }
-
-
-def pipeline_status(clients: Clients, pipeline: StackOutputs) -> Status:
-    """Queue depths and this pipeline's jobs counted by state."""
-    queues = {
-        "StartQueue": pipeline.start_queue_url,
-        "StartDeadLetterQueue": pipeline.start_dead_letter_queue_url,
-        "JobStateDeadLetterQueue": pipeline.job_state_dead_letter_queue_url,
-    }
-    depths = [
-        queue_depth(clients("sqs"), name, url) for name, url in queues.items() if url is not None
-    ]
-    counts = Counter(
-        job["TranscriptionJobStatus"]
-        for job in pipeline_jobs(clients("transcribe"), pipeline.job_name_prefix)
-    )
-    return Status(pipeline, clients.where(), depths, dict(sorted(counts.items())))
-
-
-def queue_depth(sqs: Any, name: str, url: str) -> QueueDepth:
-    """Approximate message counts of one queue."""
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=_QUEUE_ATTRIBUTES)[
-        "Attributes"
-    ]
-    return QueueDepth(
-        name=name,
-        visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
-        in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
-        delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
-    )
 
 
 def list_inputs(
@@ -229,17 +153,6 @@ def _entry(
         reason=reason,
         outputs=present,
     )
-
-
-def transcription_job(transcribe: Any, name: str) -> dict[str, Any] | None:
-    """GetTranscriptionJob, or None when there is no such job."""
-    try:
-        return dict(transcribe.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"])
-    except ClientError as error:
-        # Transcribe answers an unknown name with BadRequestException ("couldn't be found").
-        if error_code(error) in {"BadRequestException", "NotFoundException"}:
-            return None
-        raise
 
 
 def _objects(s3: Any, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:

@@ -1,8 +1,10 @@
-"""What became of an uploaded object version: transcribed, failed, or still pending."""
+"""Shared readers: an input version and its job, an object, a failure record, a job.
+
+Each answers None when the thing is absent, so the commands decide what absence means.
+"""
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,21 +15,10 @@ from pipeline_cli.errors import CliError, ExitCode, is_not_found
 from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.keys import S3Object, job_name_for
 from transcribe_pipeline.layout import (
-    JOB_NAME_META,
     FailureRecord,
     FailureRecordError,
-    failure_key,
-    transcript_key,
 )
 from transcribe_pipeline.stack_outputs import StackOutputs
-
-
-class State(enum.StrEnum):
-    """The outcome of one input as ``wait`` reports it."""
-
-    PENDING = "pending"
-    TRANSCRIBED = "transcribed"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -38,25 +29,6 @@ class Expected:
     version_id: str | None
     job_name: str
     uploaded: datetime
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Where one input stands."""
-
-    key: str
-    state: State
-    job_name: str
-    reason: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form (``--json``)."""
-        return {
-            "key": self.key,
-            "state": self.state.value,
-            "job": self.job_name,
-            "reason": self.reason,
-        }
 
 
 def head_or_none(
@@ -108,20 +80,6 @@ def expect(s3: Any, pipeline: StackOutputs, key: str, version_id: str | None = N
     )
 
 
-def check(s3: Any, output_bucket: str, expected: Expected) -> Outcome:
-    """Whether this very version has its transcript or failure record yet (older ones ignored)."""
-    text = head_or_none(s3, output_bucket, transcript_key(expected.key, "txt"))
-    if text is not None and _belongs(text, expected):
-        return Outcome(expected.key, State.TRANSCRIBED, expected.job_name)
-    failure_object = failure_key(expected.key)
-    failed = head_or_none(s3, output_bucket, failure_object)
-    if failed is not None and _belongs(failed, expected):
-        record = read_failure(s3, output_bucket, failure_object)
-        reason = (record.reason or "no reason recorded") if record else "unknown"
-        return Outcome(expected.key, State.FAILED, expected.job_name, reason)
-    return Outcome(expected.key, State.PENDING, expected.job_name)
-
-
 def read_failure(s3: Any, bucket: str, key: str) -> FailureRecord | None:
     """A ``failed/<key>.json`` record, None if it is gone; one saying why if it is unreadable."""
     try:
@@ -136,10 +94,12 @@ def read_failure(s3: Any, bucket: str, key: str) -> FailureRecord | None:
         return FailureRecord(source="", job=None, reason=str(error))
 
 
-def _belongs(head: dict[str, Any], expected: Expected) -> bool:
-    """Whether an output was written for this version rather than an earlier upload of the key."""
-    job = head.get("Metadata", {}).get(JOB_NAME_META)
-    if job:
-        return bool(job == expected.job_name)
-    # Rejections never reach Transcribe and carry no job name: written after the upload is ours.
-    return bool(head["LastModified"] >= expected.uploaded.replace(microsecond=0))
+def transcription_job(transcribe: Any, name: str) -> dict[str, Any] | None:
+    """GetTranscriptionJob, or None when there is no such job."""
+    try:
+        return dict(transcribe.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"])
+    except ClientError as error:
+        # Transcribe answers an unknown name with BadRequestException ("couldn't be found").
+        if error_code(error) in {"BadRequestException", "NotFoundException"}:
+            return None
+        raise

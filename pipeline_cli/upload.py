@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline_cli import last_upload
 from pipeline_cli.last_upload import Upload
 from transcribe_pipeline.keys import MAX_S3_KEY_BYTES, S3Object, rejection_reason
 
@@ -97,3 +98,25 @@ def upload_file(
     head = s3.head_object(Bucket=bucket, Key=planned.key)
     version = head.get("VersionId")
     return Upload(key=planned.key, version_id=None if version in (None, "null") else version)
+
+
+def upload_all(
+    s3: Any,
+    bucket: str,
+    planned: Sequence[PlannedUpload],
+    *,
+    progress: Callable[[PlannedUpload], Callable[[int], None]],
+) -> list[Upload]:
+    """Upload each file in turn and remember them as the last upload (``wait``'s default).
+
+    ``progress`` gives each file's byte callback. What reached the bucket is remembered even
+    when a later file fails: it is worth waiting for.
+    """
+    uploaded: list[Upload] = []
+    try:
+        for item in planned:
+            uploaded.append(upload_file(s3, bucket, item, on_bytes=progress(item)))
+    finally:
+        if uploaded:
+            last_upload.remember(bucket, uploaded)
+    return uploaded
