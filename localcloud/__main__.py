@@ -99,6 +99,14 @@ def _is_localcloud_process(pid: int) -> bool:
     return b"localcloud" in command
 
 
+def display_path(path: Path, base: Path | None = None) -> str:
+    """``path`` as a user would type it: relative to ``base`` (the working directory) inside it."""
+    try:
+        return str(path.resolve().relative_to((base or Path.cwd()).resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _print_usage_hint(port: int) -> None:
     print(f"Local cloud: {server.endpoint_url(port)} (region {server.REGION})")
     print("Point tools at it with:")
@@ -109,15 +117,16 @@ def _print_usage_hint(port: int) -> None:
 def up(port: int, *, state_dir: Path, timeout: float) -> int:
     """Start the local cloud as a detached background process and wait until it answers."""
     pid_path = server.pid_file(port, state_dir)
+    shown = display_path(pid_path)
     log_path = server.log_file(port, state_dir)
     pid = _read_pid(pid_path)
     if pid is not None:
         if _is_localcloud_process(pid) and server.is_responding(port):
-            print(f"Already running (pid {pid}, pid file {pid_path}).")
+            print(f"Already running (pid {pid}, pid file {shown}).")
             _print_usage_hint(port)
             return EXIT_OK
         if not _is_localcloud_process(pid):
-            print(f"Removed stale pid file {pid_path} (process {pid} no longer runs).")
+            print(f"Removed stale pid file {shown} (process {pid} no longer runs).")
             pid_path.unlink(missing_ok=True)
     if not server.port_is_free(port):
         print(
@@ -157,7 +166,7 @@ def up(port: int, *, state_dir: Path, timeout: float) -> int:
             print(_tail(log_path), file=sys.stderr)
             return EXIT_FAILED
         if server.is_responding(port, timeout=1.0) and _read_pid(pid_path) == child.pid:
-            print(f"Started (pid {child.pid}); log: {log_path}")
+            print(f"Started (pid {child.pid}); log: {display_path(log_path)}")
             _print_usage_hint(port)
             return EXIT_OK
         time.sleep(0.2)
@@ -210,21 +219,22 @@ def _terminate(pid: int) -> bool:
 def down(port: int, *, state_dir: Path) -> int:
     """Stop the background local cloud of a port."""
     pid_path = server.pid_file(port, state_dir)
+    shown = display_path(pid_path)
     pid = _read_pid(pid_path)
     if pid is None:
         if server.is_responding(port):
             print(
-                f"Something answers on port {port}, but there is no pid file {pid_path}: "
+                f"Something answers on port {port}, but there is no pid file {shown}: "
                 f"it was not started by `python -m localcloud up` with this state directory "
                 f"({server.describe_port_owner(port, state_dir)}).",
                 file=sys.stderr,
             )
             return EXIT_FAILED
-        print(f"Not running (no pid file {pid_path}).")
+        print(f"Not running (no pid file {shown}).")
         return EXIT_OK
     if not _is_localcloud_process(pid):
         pid_path.unlink(missing_ok=True)
-        print(f"Not running; removed stale pid file {pid_path} (process {pid} no longer runs).")
+        print(f"Not running; removed stale pid file {shown} (process {pid} no longer runs).")
         return EXIT_OK
     if not _terminate(pid):
         print(f"Could not stop pid {pid}.", file=sys.stderr)
@@ -237,18 +247,21 @@ def down(port: int, *, state_dir: Path) -> int:
 def status(port: int, *, state_dir: Path) -> int:
     """Report whether the local cloud of a port runs and answers."""
     pid_path = server.pid_file(port, state_dir)
+    shown = display_path(pid_path)
     pid = _read_pid(pid_path)
     alive = pid is not None and _is_localcloud_process(pid)
     responding = server.is_responding(port)
     url = server.endpoint_url(port)
     if alive and responding:
-        print(f"Running (pid {pid}) on {url}; log: {server.log_file(port, state_dir)}")
+        print(
+            f"Running (pid {pid}) on {url}; log: {display_path(server.log_file(port, state_dir))}"
+        )
         return EXIT_OK
     if alive:
         print(f"Starting or unhealthy: pid {pid} runs but {url} does not answer.")
         return EXIT_FAILED
     if pid is not None:
-        print(f"Not running (stale pid file {pid_path}; `down` removes it).")
+        print(f"Not running (stale pid file {shown}; `down` removes it).")
         return EXIT_NOT_RUNNING
     if responding:
         print(f"Not started by `localcloud up`, but something answers on {url}.")

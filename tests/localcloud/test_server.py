@@ -169,3 +169,15 @@ def test_demo_is_dispatched_to_the_demo_module_with_its_arguments(
 
     assert code == 7
     assert received == [["--port", "4999"]]
+
+
+def test_paths_inside_the_working_directory_are_shown_relative_to_it(tmp_path: Path) -> None:
+    log = tmp_path / ".localcloud" / "localcloud-4566.log"
+
+    assert cli.display_path(log, base=tmp_path) == ".localcloud/localcloud-4566.log"
+
+
+def test_paths_outside_the_working_directory_stay_absolute(tmp_path: Path) -> None:
+    log = tmp_path / "state" / "localcloud-4566.log"
+
+    assert cli.display_path(log, base=tmp_path / "elsewhere") == str(log)
