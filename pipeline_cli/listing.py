@@ -127,18 +127,10 @@ def _entry(
         rejected = record is not None and record.job in (None, name)
         state = InputState.REJECTED if rejected else InputState.WAITING
         reason = record.reason if rejected and record else None
-        return Entry(
-            key=key,
-            size=obj.size or 0,
-            uploaded=head["LastModified"],
-            version_id=obj.version_id,
-            job_name=name,
-            state=state,
-            reason=reason,
-            outputs=present,
-        )
-    state = InputState(job["TranscriptionJobStatus"])
-    reason = job.get("FailureReason") if state is InputState.FAILED else None
+        job = {}
+    else:
+        state = InputState(job["TranscriptionJobStatus"])
+        reason = job.get("FailureReason") if state is InputState.FAILED else None
     return Entry(
         key=key,
         size=obj.size or 0,
