@@ -155,18 +155,18 @@ def _rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def _local_burst_rows(burst: Any) -> list[tuple[str, str, str, str]]:
-    """The row of benchmarks/local_burst.py: real uploads with faults, on the local cloud."""
+    """The row of benchmarks/local_burst/: real uploads with faults, on the local cloud."""
     if not burst:
         return []
     if err := _err(burst):
-        return [("local cloud burst (benchmarks/local_burst.py)", f"failed: {err}", "", "")]
+        return [("local cloud burst (benchmarks/local_burst/)", f"failed: {err}", "", "")]
     r, s, phases = burst["result"], burst["scenario"], burst["detail"]["phases_s"]
     verdict = "goals met" if burst["ok"] else "**goal missed**: " + "; ".join(burst["reasons"])
     floor = phases.get("burst_start_floor_s")
     return [(
         f"local cloud burst: {r['uploads']} real uploads of a {s['clip_seconds']} s clip, "
         f"{r['duplicate_events_delivered']} duplicate upload events delivered, "
-        f"{r['events_dropped']} completion events dropped (benchmarks/local_burst.py)",
+        f"{r['events_dropped']} completion events dropped (benchmarks/local_burst/)",
         f"lost {r['lost']}, duplicate jobs {r['duplicate_jobs']}, dead-lettered "
         f"{r['dead_lettered']}, harvested by the sweeper {r['harvested_by_sweeper']}; "
         f"jobs started {phases.get('burst_to_last_job_created_s')} s after the burst's first "
