@@ -5,7 +5,7 @@ leading space, with punctuation attached ("pipeline." / "¿Dónde"), and now and
 split in fragments ("well" "-known", "Mc" "Donald"). Amazon Transcribe's result lists
 ``items``: one ``pronunciation`` item per word with start/end times and a confidence, and
 one ``punctuation`` item per mark, with no times and a confidence of 0.0
-(docs/transcribe-output.md). `items_from_words` converts the one into the other.
+(docs/transcribe-results.md). `items_from_words` converts the one into the other.
 
 Long media are recognized in windows (`plan_windows`) that overlap; `merge_windows` keeps
 each word from exactly one window, the one whose *keep* range holds the word's midpoint, so
@@ -217,7 +217,7 @@ def build_document(
     language_identification: Sequence[tuple[str, float]] = (),
     language_codes: Sequence[tuple[str, float]] = (),
 ) -> dict[str, Any]:
-    """The Amazon Transcribe result document of a COMPLETED job (docs/transcribe-output.md)."""
+    """The Amazon Transcribe result document of a COMPLETED job (docs/transcribe-results.md)."""
     segments: list[dict[str, Any]] = []
     for indices in sentences(items):
         timed = [items[i] for i in indices if items[i].kind == "pronunciation"]
