@@ -9,11 +9,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from stacks.transcribe_features import TRANSCRIBE_LANGUAGES, feature_problems
 from transcribe_pipeline import environment as names
 from transcribe_pipeline.environment import (
     STUCK_AFTER_HOURS_RANGE,
     SWEEP_GRACE_MINUTES_RANGE,
     SWEEP_LOOKBACK_HOURS_RANGE,
+)
+from transcribe_pipeline.profiles import (
+    RESOURCE_NAME_PATTERN,
+    SUBTITLE_FORMATS,
+    JobSettings,
+    Profile,
+    ProfileError,
+    profile_from_mapping,
+    profiles_to_json,
 )
 from transcribe_pipeline.subtitle_style import (
     StyleError,
@@ -22,19 +32,6 @@ from transcribe_pipeline.subtitle_style import (
     style_from_mapping,
 )
 
-# Amazon Transcribe batch languages (docs "Supported languages", checked 2026-11).
-TRANSCRIBE_LANGUAGES = frozenset(
-    {
-        "af-ZA", "ar-AE", "ar-SA", "da-DK", "de-CH", "de-DE", "en-AB", "en-AU", "en-GB",
-        "en-IE", "en-IN", "en-NZ", "en-US", "en-WL", "en-ZA", "es-ES", "es-US", "fa-IR",
-        "fr-CA", "fr-FR", "he-IL", "hi-IN", "id-ID", "it-IT", "ja-JP", "ko-KR", "ms-MY",
-        "nl-NL", "pt-BR", "pt-PT", "ru-RU", "ta-IN", "te-IN", "th-TH", "tr-TR", "vi-VN",
-        "zh-CN", "zh-TW", "sv-SE", "pl-PL", "ro-RO", "uk-UA", "cs-CZ", "fi-FI", "no-NO",
-        "el-GR", "hu-HU", "bg-BG", "hr-HR", "sk-SK", "sl-SI", "sr-RS", "lt-LT", "lv-LV",
-        "et-ET", "is-IS", "ca-ES", "eu-ES", "gl-ES", "zh-HK", "tl-PH", "sw-KE", "ab-GE",
-    }
-)  # fmt: skip
-SUBTITLE_FORMATS = ("srt", "vtt")
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -42,7 +39,6 @@ LOG_RETENTION_DAYS = (
 )  # fmt: skip
 # The job name is <prefix><stem>-<hash>; the prefix leaves room for a readable stem.
 JOB_NAME_PREFIX_PATTERN = re.compile(r"^[0-9a-zA-Z._-]{1,40}$")
-VOCABULARY_PATTERN = re.compile(r"^[0-9a-zA-Z._-]{1,200}$")
 # The prefix is named in IAM policies, which accept only U+0020-U+00FF (besides tab, LF, CR),
 # of which the printable ones: no DEL, no C1 controls (docs/iam-literal-characters.md).
 INPUT_PREFIX_PATTERN = re.compile(r"([\x20-\x7e\xa0-\xff]{1,255}/)?")
@@ -95,6 +91,9 @@ class PipelineConfig:
     sweep_grace_minutes: int = SWEEP_GRACE_MINUTES_RANGE.default
     stuck_after_hours: int = STUCK_AFTER_HOURS_RANGE.default
     powertools_layer_version: int = 27
+    # Per-prefix job settings (transcribe_pipeline/profiles.py); the longest matching prefix
+    # wins, keys outside every profile get the settings above.
+    profiles: tuple[Profile, ...] = ()
 
     def __post_init__(self) -> None:
         _check(self.language in TRANSCRIBE_LANGUAGES, "language", _one_of(TRANSCRIBE_LANGUAGES))
@@ -122,7 +121,8 @@ class PipelineConfig:
             "a list of distinct values from srt, vtt (may be empty)",
         )
         _check(
-            self.vocabulary_name is None or bool(VOCABULARY_PATTERN.match(self.vocabulary_name)),
+            self.vocabulary_name is None
+            or bool(RESOURCE_NAME_PATTERN.fullmatch(self.vocabulary_name)),
             "vocabulary_name",
             "null or 1-200 characters of 0-9 a-z A-Z . _ -",
         )
@@ -179,6 +179,43 @@ class PipelineConfig:
             f"at least the sweep interval (sweep_interval_minutes={self.sweep_interval_minutes})",
         )
         _check(self.powertools_layer_version >= 1, "powertools_layer_version", "an integer >= 1")
+        for keys, why in feature_problems(self.default_job()):
+            raise ConfigError(f"Invalid top-level settings {_keys(keys)}: {why}.")
+        self._check_profiles()
+
+    def default_job(self) -> JobSettings:
+        """The top-level job settings: what a key outside every profile gets."""
+        return JobSettings(
+            language=None if self.identify_language else self.language,
+            identify_language=self.identify_language,
+            language_options=self.language_options,
+            show_speaker_labels=self.show_speaker_labels,
+            max_speaker_labels=self.max_speaker_labels,
+            vocabulary_name=self.vocabulary_name,
+            subtitle_formats=self.subtitle_formats,
+            subtitle_style=self.subtitle_style,
+        )
+
+    def _check_profiles(self) -> None:
+        """Prefixes as input_prefix is checked, under it, unique; each job on the feature matrix."""
+        seen: set[str] = set()
+        for profile in self.profiles:
+            where = f"Invalid context value for 'profiles': profile {profile.prefix!r}"
+            if not (profile.prefix and INPUT_PREFIX_PATTERN.fullmatch(profile.prefix)):
+                raise ConfigError(
+                    f"{where}: 'prefix' expected a key prefix of at most 256 characters ending "
+                    'in "/" (e.g. "calls/"), each a printable character from U+0020 to U+00FF.'
+                )
+            if not profile.prefix.startswith(self.input_prefix):
+                raise ConfigError(
+                    f"{where}: 'prefix' must lie under input_prefix {self.input_prefix!r}: the "
+                    "pipeline never sees keys outside it."
+                )
+            if profile.prefix in seen:
+                raise ConfigError(f"{where}: 'prefix' appears in more than one profile.")
+            seen.add(profile.prefix)
+            for keys, why in feature_problems(profile.job):
+                raise ConfigError(f"{where}: {_keys(keys)}: {why}.")
 
     def transcription_environment(self) -> dict[str, str]:
         """The functions' environment variables for these settings (read by Settings.from_env)."""
@@ -192,6 +229,7 @@ class PipelineConfig:
             names.SUBTITLE_FORMATS: ",".join(self.subtitle_formats),
             names.VOCABULARY_NAME: self.vocabulary_name or "",
             names.SUBTITLE_STYLE: self.subtitle_style.to_json(),
+            names.PROFILES: profiles_to_json(self.profiles),
         }
 
     def sweeper_environment(self) -> dict[str, str]:
@@ -221,6 +259,10 @@ class PipelineConfig:
         return cls(**values)
 
 
+def _keys(keys: tuple[str, ...]) -> str:
+    return ", ".join(repr(key) for key in keys)
+
+
 def _one_of(allowed: frozenset[str]) -> str:
     return "one of " + ", ".join(sorted(allowed))
 
@@ -248,6 +290,8 @@ def _coerce(key: str, raw: Any, default: Any) -> Any:
     """Turn a context value into the field's type; ``-c`` always passes strings."""
     if isinstance(default, SubtitleStyle):
         return _style(key, raw)
+    if key == "profiles":
+        return _profiles(key, raw)
     if isinstance(raw, str) and raw.strip().lower() in {"null", "none"}:
         return None
     if isinstance(default, bool):
@@ -290,4 +334,22 @@ def _style(key: str, raw: Any) -> SubtitleStyle:
     try:
         return style_from_json(raw) if isinstance(raw, str) else style_from_mapping(raw)
     except StyleError as error:
+        raise ConfigError(f"Invalid context value for '{key}': {error}.") from None
+
+
+def _profiles(key: str, raw: Any) -> tuple[Profile, ...]:
+    """Profiles from a list of objects (cdk.json) or its JSON text (``-c profiles='[...]'``)."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as error:
+            raise ConfigError(f"Invalid context value for '{key}': not JSON ({error}).") from None
+    if not isinstance(raw, list):
+        raise ConfigError(
+            f"Invalid context value for '{key}': expected a list of objects such as "
+            f'{{"prefix": "calls/", "channel_identification": true}}, got {raw!r}.'
+        )
+    try:
+        return tuple(profile_from_mapping(item) for item in raw)
+    except ProfileError as error:
         raise ConfigError(f"Invalid context value for '{key}': {error}.") from None

@@ -22,6 +22,8 @@ VOCABULARY_NAME = "VOCABULARY_NAME"
 TOPIC_ARN = "TOPIC_ARN"
 # The subtitle_style setting, as the JSON of subtitle_style.SubtitleStyle.
 SUBTITLE_STYLE = "SUBTITLE_STYLE"
+# The profiles setting: a JSON list of profiles.Profile (transcribe_pipeline/profiles.py).
+PROFILES = "PROFILES"
 # The start function's: the data-access role Transcribe assumes, the KMS key of its results,
 # its share of the start quota and its queue.
 DATA_ACCESS_ROLE_ARN = "DATA_ACCESS_ROLE_ARN"

@@ -95,6 +95,8 @@ def harvest(job_name: str, *, transcribe: Any, s3: Any, settings: Settings) -> H
         )
         return HarvestResult(Harvest.FAILED, job_name, source, (key,), reason)
     result = _read_result(s3, settings.output_bucket, job_name)
+    # The profile is resolved from the key as the start function did (Settings.job_for).
+    job_settings = settings.job_for(source.key)
     try:
         text = readable_text(result)
         outputs = readable_outputs(
@@ -102,8 +104,8 @@ def harvest(job_name: str, *, transcribe: Any, s3: Any, settings: Settings) -> H
             source_key=source.key,
             job_name=job_name,
             language_code=job.get("LanguageCode"),
-            subtitle_formats=settings.subtitle_formats,
-            style=settings.subtitle_style,
+            subtitle_formats=job_settings.subtitle_formats,
+            style=job_settings.subtitle_style,
         )
     except TranscriptError as error:
         reason = f"Amazon Transcribe's result file {job_result_key(job_name)} is malformed: {error}"

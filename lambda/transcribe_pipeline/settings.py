@@ -14,6 +14,13 @@ from transcribe_pipeline.environment import (
     SWEEP_LOOKBACK_HOURS_RANGE,
     IntegerRange,
 )
+from transcribe_pipeline.profiles import (
+    JobSettings,
+    Profile,
+    ProfileError,
+    job_settings_for,
+    profiles_from_json,
+)
 from transcribe_pipeline.subtitle_style import StyleError, SubtitleStyle, style_from_json
 
 
@@ -46,6 +53,8 @@ class Settings:
     start_queue_url: str | None = None
     # How harvest lays out the readable subtitles (the stack's subtitle_style).
     subtitle_style: SubtitleStyle = field(default_factory=SubtitleStyle)
+    # Per-prefix job settings (the profiles setting); keys outside all use the fields above.
+    profiles: tuple[Profile, ...] = ()
     # The stack's namespace for the functions' own metrics; None: counts are only logged.
     metrics_namespace: str | None = None
     # The sweeper's: how far back it looks for finished jobs, how long it leaves a just
@@ -53,6 +62,24 @@ class Settings:
     sweep_lookback: timedelta = timedelta(hours=SWEEP_LOOKBACK_HOURS_RANGE.default)
     sweep_grace: timedelta = timedelta(minutes=SWEEP_GRACE_MINUTES_RANGE.default)
     stuck_after: timedelta = timedelta(hours=STUCK_AFTER_HOURS_RANGE.default)
+
+    @property
+    def default_job(self) -> JobSettings:
+        """The top-level job settings: what a key outside every profile gets."""
+        return JobSettings(
+            language=None if self.identify_language else self.language_code,
+            identify_language=self.identify_language,
+            language_options=self.language_options,
+            show_speaker_labels=self.show_speaker_labels,
+            max_speaker_labels=self.max_speaker_labels,
+            vocabulary_name=self.vocabulary_name,
+            subtitle_formats=self.subtitle_formats,
+            subtitle_style=self.subtitle_style,
+        )
+
+    def job_for(self, key: str) -> JobSettings:
+        """The job settings for an object key: its profile's (longest prefix) or the top level."""
+        return job_settings_for(key, self.profiles, self.default_job)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -126,6 +153,10 @@ class Settings:
             style = SubtitleStyle() if style_text is None else style_from_json(style_text)
         except StyleError as error:
             raise SettingsError(f"Environment variable {names.SUBTITLE_STYLE}: {error}") from None
+        try:
+            profiles = profiles_from_json(env.get(names.PROFILES, ""))
+        except ProfileError as error:
+            raise SettingsError(f"Environment variable {names.PROFILES}: {error}") from None
         return cls(
             input_bucket=required(names.INPUT_BUCKET),
             output_bucket=required(names.OUTPUT_BUCKET),
@@ -143,6 +174,7 @@ class Settings:
             start_rate_per_second=positive_number(names.START_RATE_PER_SECOND),
             start_queue_url=optional(names.START_QUEUE_URL),
             subtitle_style=style,
+            profiles=profiles,
             metrics_namespace=optional(names.METRICS_NAMESPACE),
             sweep_lookback=timedelta(
                 hours=integer(names.SWEEP_LOOKBACK_HOURS, SWEEP_LOOKBACK_HOURS_RANGE)

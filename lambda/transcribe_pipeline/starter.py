@@ -19,6 +19,7 @@ from transcribe_pipeline.keys import (
     job_name_for,
     rejection,
 )
+from transcribe_pipeline.profiles import LanguageIdSetting
 from transcribe_pipeline.records import write_failure
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.throttling import is_media_too_long
@@ -124,7 +125,8 @@ def _field(value: Any, *path: str) -> Any:
 
 
 def start_request(obj: S3Object, job_name: str, settings: Settings) -> dict[str, Any]:
-    """The StartTranscriptionJob parameters for one object."""
+    """The StartTranscriptionJob parameters for one object, with its key's profile."""
+    job = settings.job_for(obj.key)
     request: dict[str, Any] = {
         "TranscriptionJobName": job_name,
         "Media": {"MediaFileUri": obj.uri},
@@ -136,23 +138,38 @@ def start_request(obj: S3Object, job_name: str, settings: Settings) -> dict[str,
         # The role's StartTranscriptionJob permission requires exactly this key (IAM condition
         # transcribe:OutputEncryptionKMSKeyId), so a job never writes under another key.
         request["OutputEncryptionKMSKeyId"] = settings.output_encryption_kms_key_id
-    if settings.identify_language:
+    if job.identify_language:
         request["IdentifyLanguage"] = True
-        if settings.language_options:
-            request["LanguageOptions"] = list(settings.language_options)
+        if job.language_options:
+            request["LanguageOptions"] = list(job.language_options)
+        if job.language_id_settings:
+            # With identification, resources go per language (docs/transcribe-features.md).
+            request["LanguageIdSettings"] = {
+                language: _language_id_setting(setting)
+                for language, setting in job.language_id_settings
+            }
     else:
-        request["LanguageCode"] = settings.language_code
+        request["LanguageCode"] = job.language
     transcription_settings: dict[str, Any] = {}
-    if settings.show_speaker_labels:
+    if job.show_speaker_labels:
         transcription_settings["ShowSpeakerLabels"] = True
-        transcription_settings["MaxSpeakerLabels"] = settings.max_speaker_labels
-    if settings.vocabulary_name:
-        transcription_settings["VocabularyName"] = settings.vocabulary_name
+        transcription_settings["MaxSpeakerLabels"] = job.max_speaker_labels
+    if job.channel_identification:
+        transcription_settings["ChannelIdentification"] = True
+    if job.vocabulary_name:
+        transcription_settings["VocabularyName"] = job.vocabulary_name
+    if job.vocabulary_filter_name:
+        transcription_settings["VocabularyFilterName"] = job.vocabulary_filter_name
+    if job.vocabulary_filter_method:
+        # Also for filters named in LanguageIdSettings: the method is only ever in Settings.
+        transcription_settings["VocabularyFilterMethod"] = job.vocabulary_filter_method
     if transcription_settings:
         request["Settings"] = transcription_settings
-    if settings.subtitle_formats:
+    if job.language_model_name:
+        request["ModelSettings"] = {"LanguageModelName": job.language_model_name}
+    if job.subtitle_formats:
         request["Subtitles"] = {
-            "Formats": list(settings.subtitle_formats),
+            "Formats": list(job.subtitle_formats),
             "OutputStartIndex": 1,
         }
     if settings.data_access_role_arn:
@@ -163,6 +180,16 @@ def start_request(obj: S3Object, job_name: str, settings: Settings) -> dict[str,
             "DataAccessRoleArn": settings.data_access_role_arn,
         }
     return request
+
+
+def _language_id_setting(setting: LanguageIdSetting) -> dict[str, str]:
+    """One language's LanguageIdSettings entry, with only the names it sets."""
+    entry = {
+        "VocabularyName": setting.vocabulary_name,
+        "VocabularyFilterName": setting.vocabulary_filter_name,
+        "LanguageModelName": setting.language_model_name,
+    }
+    return {name: value for name, value in entry.items() if value}
 
 
 def start_transcription(

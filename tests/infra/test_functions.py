@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk.assertions import Template
 
 from stacks.config import PipelineConfig
 from tests.infra.conftest import resources_of
-from transcribe_pipeline.environment import SUBTITLE_STYLE
+from transcribe_pipeline.environment import PROFILES, SUBTITLE_STYLE
+from transcribe_pipeline.profiles import profiles_from_json
 from transcribe_pipeline.stack_outputs import (
     JOB_STATE_FUNCTION_LOG_GROUP_NAME,
     START_FUNCTION_LOG_GROUP_NAME,
@@ -148,3 +151,21 @@ def test_the_harvesting_functions_get_the_configured_subtitle_style(synth_with):
     for function in harvesters.values():
         style = function["Properties"]["Environment"]["Variables"][SUBTITLE_STYLE]
         assert style_from_json(style) == SubtitleStyle(max_chars_per_line=32, speaker_prefix=True)
+
+
+def test_every_pipeline_function_gets_the_profiles_in_one_variable(synth_with):
+    profiles = [
+        {"prefix": "calls/", "channel_identification": True, "subtitle_formats": []},
+        {"prefix": "lectures/", "show_speaker_labels": True, "max_speaker_labels": 4},
+    ]
+    template = synth_with({"profiles": json.dumps(profiles)})
+
+    functions = _pipeline_functions(template)
+    assert len(functions) == 3
+    for function in functions.values():
+        text = function["Properties"]["Environment"]["Variables"][PROFILES]
+        read = profiles_from_json(text)
+        assert [profile.prefix for profile in read] == ["calls/", "lectures/"]
+        assert read[0].job.channel_identification is True
+        assert read[0].job.subtitle_formats == ()
+        assert read[1].job.max_speaker_labels == 4

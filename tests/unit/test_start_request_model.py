@@ -23,14 +23,17 @@ from botocore.model import Shape
 from botocore.validate import ParamValidator
 
 from stacks.config import TRANSCRIBE_LANGUAGES, ConfigError, PipelineConfig
+from stacks.transcribe_features import NOT_IDENTIFIABLE_LANGUAGES
 from transcribe_pipeline.keys import S3Object, job_name_for, rejection_reason
+from transcribe_pipeline.profiles import profile_from_mapping
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.starter import start_request
 
-OPERATION = (
-    botocore.session.get_session()
-    .get_service_model("transcribe")
-    .operation_model("StartTranscriptionJob")
+SERVICE = botocore.session.get_session().get_service_model("transcribe")
+OPERATION = SERVICE.operation_model("StartTranscriptionJob")
+# The languages a custom language model can have (CreateLanguageModel's LanguageCode).
+CLM_LANGUAGES = frozenset(
+    SERVICE.operation_model("CreateLanguageModel").input_shape.members["LanguageCode"].enum
 )
 # Names as CloudFormation generates them for the stack's buckets (the longest bucket names).
 INPUT_BUCKET = "transcriptionpipeline-storageinputbucket0767fbbb-4zywx92co41w"
@@ -111,6 +114,22 @@ def documented_rule_violations(request: dict[str, Any]) -> Iterator[str]:
             yield "LanguageIdSettings languages must be among the LanguageOptions"
     if bool(settings.get("ShowSpeakerLabels")) != ("MaxSpeakerLabels" in settings):
         yield "ShowSpeakerLabels and MaxSpeakerLabels go together"
+    if settings.get("ShowSpeakerLabels") and settings.get("ChannelIdentification"):
+        yield "ShowSpeakerLabels with ChannelIdentification"
+    per_language = request.get("LanguageIdSettings", {}).values()
+    filtered = "VocabularyFilterName" in settings or any(
+        "VocabularyFilterName" in entry for entry in per_language
+    )
+    if filtered != ("VocabularyFilterMethod" in settings):
+        yield "VocabularyFilterName without VocabularyFilterMethod (or the reverse)"
+    if "ModelSettings" in request:
+        if "LanguageCode" not in request:
+            yield "ModelSettings with language identification (LanguageIdSettings takes it)"
+        elif request["LanguageCode"] not in CLM_LANGUAGES:
+            yield f"a custom language model for {request['LanguageCode']}"
+    for language, entry in request.get("LanguageIdSettings", {}).items():
+        if "LanguageModelName" in entry and language not in CLM_LANGUAGES:
+            yield f"LanguageIdSettings: a custom language model for {language}"
 
 
 def model_violations(request: dict[str, Any]) -> list[str]:
@@ -212,9 +231,73 @@ def test_every_accepted_configuration_makes_a_request_the_model_accepts(language
 @pytest.mark.parametrize("language", sorted(TRANSCRIBE_LANGUAGES))
 def test_every_configurable_language_is_one_the_model_accepts(language):
     other = "de-DE" if language == "en-US" else "en-US"
-    config = PipelineConfig(language=language)
-    identified = PipelineConfig(identify_language=True, language_options=(language, other))
+    candidates = [PipelineConfig(language=language)]
+    if language not in NOT_IDENTIFIABLE_LANGUAGES:
+        candidates.append(
+            PipelineConfig(identify_language=True, language_options=(language, other))
+        )
 
-    for candidate in (config, identified):
+    for candidate in candidates:
         for label, request in requests_for(candidate):
             assert model_violations(request) == [], label
+
+
+# One profile per feature a profile can hold, with the request members it must produce.
+PROFILE_CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "channels": ({"channel_identification": True}, {"Settings": {"ChannelIdentification": True}}),
+    "speakers": (
+        {"show_speaker_labels": True, "max_speaker_labels": 30, "language": "de-DE"},
+        {"LanguageCode": "de-DE", "Settings": {"ShowSpeakerLabels": True, "MaxSpeakerLabels": 30}},
+    ),
+    "filter": (
+        {"vocabulary_filter_name": "f" * 200, "vocabulary_filter_method": "tag"},
+        {"Settings": {"VocabularyFilterName": "f" * 200, "VocabularyFilterMethod": "tag"}},
+    ),
+    "model": (
+        {"language": "ja-JP", "language_model_name": "m" * 200, "vocabulary_name": "terms"},
+        {"ModelSettings": {"LanguageModelName": "m" * 200}, "LanguageCode": "ja-JP"},
+    ),
+    "per-language": (
+        {
+            "identify_language": True,
+            "language_options": ["en-US", "es-US", "de-DE", "ja-JP", "hi-IN"],
+            "language_id_settings": {
+                "en-US": {"vocabulary_name": "en-terms", "language_model_name": "en-model"},
+                "es-US": {"vocabulary_filter_name": "es-filter"},
+                "hi-IN": {"language_model_name": "hi-model"},
+            },
+            "vocabulary_filter_method": "mask",
+        },
+        {
+            "IdentifyLanguage": True,
+            "LanguageIdSettings": {
+                "en-US": {"VocabularyName": "en-terms", "LanguageModelName": "en-model"},
+                "es-US": {"VocabularyFilterName": "es-filter"},
+                "hi-IN": {"LanguageModelName": "hi-model"},
+            },
+            "Settings": {"VocabularyFilterMethod": "mask"},
+        },
+    ),
+    "no subtitles": ({"subtitle_formats": []}, {}),
+}
+
+
+@pytest.mark.parametrize("case", PROFILE_CASES, ids=str)
+def test_every_profile_feature_makes_a_request_the_model_accepts(case):
+    settings, expected = PROFILE_CASES[case]
+    # Every sample object lies under one of these prefixes, so every request is the profile's.
+    config = PipelineConfig(
+        profiles=tuple(
+            profile_from_mapping({"prefix": prefix, **settings})
+            for prefix in ("talks/", "réunions/", "deep/")
+        ),
+        use_kms_key=True,
+    )
+    checked = 0
+    for label, request in requests_for(config):
+        checked += 1
+        assert model_violations(request) == [], label
+        for member, value in expected.items():
+            assert request[member] == value, label
+        assert ("Subtitles" in request) == bool(settings.get("subtitle_formats", True)), label
+    assert checked == len(PARTITIONS) * len(OBJECTS)
