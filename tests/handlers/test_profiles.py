@@ -8,6 +8,7 @@ import pytest
 
 from tests.handlers.conftest import PREFIX
 from tests.handlers.events import job_state_change, sqs_batch
+from transcribe_pipeline.settings import SettingsError
 
 PROFILES = [
     {"prefix": "calls/", "channel_identification": True, "subtitle_formats": ["vtt"]},
@@ -86,7 +87,7 @@ def test_the_harvest_writes_the_subtitle_formats_of_the_keys_profile(cloud, prof
 
 
 def test_a_malformed_profiles_variable_fails_the_cold_start_naming_it(cloud, load_handler):
-    with pytest.raises(Exception, match="Environment variable PROFILES: profile 'calls/'"):
+    with pytest.raises(SettingsError, match="Environment variable PROFILES: profile 'calls/'"):
         load_handler(
             "start_transcription",
             PROFILES=json.dumps([{"prefix": "calls/", "channel_identification": "yes"}]),
