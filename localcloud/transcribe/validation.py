@@ -174,7 +174,17 @@ def check_start_rules(params: dict[str, Any]) -> None:
         raise BadRequestError(
             "When ShowAlternatives is true, you must also set MaxAlternatives (2-10)."
         )
-    if settings.get("VocabularyFilterMethod") and not settings.get("VocabularyFilterName"):
+    # A filter may be named per identified language (LanguageIdSettings); the method is only
+    # ever in Settings, so it needs a filter in one of the two places.
+    per_language_filter = any(
+        language.get("VocabularyFilterName")
+        for language in (params.get("LanguageIdSettings") or {}).values()
+    )
+    if (
+        settings.get("VocabularyFilterMethod")
+        and not settings.get("VocabularyFilterName")
+        and not per_language_filter
+    ):
         raise BadRequestError("VocabularyFilterMethod requires VocabularyFilterName.")
     execution = params.get("JobExecutionSettings") or {}
     if execution.get("AllowDeferredExecution") and not execution.get("DataAccessRoleArn"):

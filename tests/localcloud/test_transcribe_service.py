@@ -546,6 +546,7 @@ VALID_NAME = "valid-name"
             "at 'jobExecutionSettings.dataAccessRoleArn'",
         ),
         ({"Settings": {"VocabularyName": "no-such-vocabulary"}}, "vocabulary couldn't be found"),
+        ({"Settings": {"VocabularyFilterMethod": "mask"}}, "requires VocabularyFilterName"),
         ({"Media": {"MediaFileUri": "s3://media-missing-bucket/a.mp3"}}, "can't be accessed"),
     ],
 )
@@ -560,6 +561,24 @@ def test_invalid_start_requests_are_rejected_with_bad_request_exception(
     assert message in error["Message"]
     with pytest.raises(ClientError):
         cloud.transcribe.get_transcription_job(TranscriptionJobName=VALID_NAME)
+
+
+def test_a_filter_method_with_filters_named_per_identified_language_is_accepted(
+    cloud: Cloud,
+) -> None:
+    # A profile's per-language filters travel in LanguageIdSettings; the method has no
+    # per-language member, so it stays in Settings (docs/transcribe-features.md).
+    job = cloud.start(
+        "filter-per-language",
+        "too-short.wav",
+        LanguageCode=None,
+        IdentifyLanguage=True,
+        LanguageOptions=["en-US", "es-US"],
+        LanguageIdSettings={"en-US": {"VocabularyFilterName": "en-filter"}},
+        Settings={"VocabularyFilterMethod": "mask"},
+    )
+
+    assert job["TranscriptionJobName"] == "filter-per-language"
 
 
 def test_missing_media_object_is_rejected_at_start(cloud: Cloud) -> None:
