@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from pipeline_cli.aws import Clients
 from pipeline_cli.errors import CliError
+from pipeline_cli.readers import transcription_job
 from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.job_listing import pipeline_jobs
+from transcribe_pipeline.keys import parse_s3_uri
 from transcribe_pipeline.stack_outputs import StackOutputs
 
 _S3_DELETE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class SkippedJob:
+    """A job named with the pipeline's prefix that ``clean`` leaves alone, and why."""
+
+    job: str
+    media: str | None
+    why: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (``--json``)."""
+        return {"job": self.job, "media": self.media, "why": self.why}
 
 
 @dataclass(frozen=True)
@@ -23,31 +38,62 @@ class Inventory:
 
     jobs: list[str]
     objects: dict[str, int]  # bucket -> object versions and delete markers
+    skipped: list[SkippedJob] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (``--json``)."""
-        return {"jobs": self.jobs, "object_versions": self.objects}
+        return {
+            "jobs": self.jobs,
+            "skipped_jobs": [s.to_json() for s in self.skipped],
+            "object_versions": self.objects,
+        }
 
 
 def inventory(clients: Clients, pipeline: StackOutputs) -> Inventory:
-    """Count this pipeline's jobs and the object versions of both buckets."""
-    jobs = [
-        j["TranscriptionJobName"]
-        for j in pipeline_jobs(clients("transcribe"), pipeline.job_name_prefix)
-    ]
+    """This pipeline's jobs (their media is in its input bucket) and both buckets' versions."""
+    transcribe = clients("transcribe")
+    jobs: list[str] = []
+    skipped: list[SkippedJob] = []
+    for summary in pipeline_jobs(transcribe, pipeline.job_name_prefix):
+        name = summary["TranscriptionJobName"]
+        foreign = _foreign(transcribe, pipeline, name)
+        if foreign is None:
+            jobs.append(name)
+        else:
+            skipped.append(foreign)
     s3 = clients("s3")
     objects = {
         bucket: sum(1 for _ in _versions(s3, bucket))
         for bucket in (pipeline.input_bucket, pipeline.output_bucket)
     }
-    return Inventory(jobs, objects)
+    return Inventory(jobs, objects, skipped)
 
 
-def clean_pipeline(clients: Clients, pipeline: StackOutputs, jobs: list[str]) -> Inventory:
-    """Delete the jobs first (so none writes again), then every version in both buckets."""
+def _foreign(transcribe: Any, pipeline: StackOutputs, name: str) -> SkippedJob | None:
+    """Why a job with the pipeline's prefix is not the pipeline's, or None when it is.
+
+    Job names are unique per account and region, not per pipeline: another deployment or
+    application may use the same prefix (docs/transcribe-api.md). Only the media a job reads
+    says whose it is.
+    """
+    job = transcription_job(transcribe, name)
+    if job is None:
+        return SkippedJob(name, None, "no longer exists")
+    media = job.get("Media", {}).get("MediaFileUri")
+    try:
+        bucket, _ = parse_s3_uri(str(media or ""))
+    except ValueError:
+        return SkippedJob(name, media, "its media is not an s3:// object of this pipeline")
+    if bucket != pipeline.input_bucket:
+        return SkippedJob(name, media, f"it reads another bucket ({bucket})")
+    return None
+
+
+def clean_pipeline(clients: Clients, pipeline: StackOutputs, found: Inventory) -> Inventory:
+    """Delete the pipeline's jobs first (so none writes again), then both buckets' versions."""
     transcribe = clients("transcribe")
     deleted: list[str] = []
-    for name in jobs:
+    for name in found.jobs:
         try:
             transcribe.delete_transcription_job(TranscriptionJobName=name)
         except ClientError as error:
@@ -60,7 +106,7 @@ def clean_pipeline(clients: Clients, pipeline: StackOutputs, jobs: list[str]) ->
         bucket: empty_bucket(s3, bucket)
         for bucket in (pipeline.input_bucket, pipeline.output_bucket)
     }
-    return Inventory(deleted, objects)
+    return Inventory(deleted, objects, found.skipped)
 
 
 def empty_bucket(s3: Any, bucket: str) -> int:

@@ -347,13 +347,15 @@ def clean(
 ) -> None:
     """Delete this pipeline's transcription jobs and empty both buckets (every version).
 
+    A job counts as this pipeline's when its name has the pipeline's prefix and its media is
+    in the pipeline's input bucket; other jobs with the prefix are left alone and reported.
     The stack itself stays: `npx cdk destroy` removes it.
     """
     clients, pipeline = _connect(stack, profile, region, local, endpoint_url)
     found = inventory(clients, pipeline)
     if not yes and not views.confirm_clean(pipeline, found):
         raise typer.Exit(int(ExitCode.FAILED))
-    deleted = clean_pipeline(clients, pipeline, found.jobs)
+    deleted = clean_pipeline(clients, pipeline, found)
     last_upload.forget(pipeline.input_bucket)
     if json_output:
         views.emit_json(deleted.to_json())

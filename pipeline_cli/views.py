@@ -246,9 +246,16 @@ def show_retried(retried: Retried, *, dry_run: bool) -> None:
 def confirm_clean(pipeline: StackOutputs, found: Inventory) -> bool:
     """Show what ``clean`` would delete and ask; False (and say so) when the user declines."""
     err.print("This deletes:")
-    err.print(f"  {len(found.jobs)} transcription job(s) named {pipeline.job_name_prefix}*")
+    err.print(
+        f"  {len(found.jobs)} transcription job(s) named {escape(pipeline.job_name_prefix)}* "
+        f"that read {escape(pipeline.input_bucket)}"
+    )
     for bucket, count in found.objects.items():
         err.print(f"  {count} object version(s) in {bucket}")
+    if found.skipped:
+        err.print(
+            f"({len(found.skipped)} other job(s) with that prefix read other media and stay.)"
+        )
     if typer.confirm("Delete them?", err=True):
         return True
     err.print("Nothing deleted.")
@@ -260,3 +267,12 @@ def show_cleaned(deleted: Inventory) -> None:
     out.print(f"Deleted {len(deleted.jobs)} transcription job(s).")
     for bucket, count in deleted.objects.items():
         out.print(f"Emptied {bucket}: {count} object version(s) deleted.")
+    if deleted.skipped:
+        out.print(
+            f"Skipped {len(deleted.skipped)} transcription job(s) with the pipeline's prefix "
+            "that are not its own:"
+        )
+        table = _table(Column("Job", overflow="fold"), Column("Why", overflow="fold"))
+        for skipped in deleted.skipped:
+            table.add_row(skipped.job, skipped.why, style="dim")
+        out.print(table)

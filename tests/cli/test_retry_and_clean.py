@@ -6,7 +6,7 @@ import json
 
 from pipeline_cli import last_upload
 from pipeline_cli.errors import ExitCode
-from tests.cli.support import PREFIX, run
+from tests.cli.support import PREFIX, run, said
 
 
 def test_retry_moves_dead_letters_back_to_the_start_queue(fake_pipeline):
@@ -102,6 +102,60 @@ def test_clean_with_yes_deletes_the_jobs_and_every_object_version(fake_pipeline)
     assert not any(name.startswith(PREFIX) for name in names)
 
 
+def test_clean_keeps_a_same_prefix_job_that_reads_another_bucket(fake_pipeline):
+    """Job names are unique per account and region, not per pipeline: only the media says whose."""
+    ours = fake_pipeline.start_job(fake_pipeline.put_input("a.mp3"))
+    theirs = _foreign_job(fake_pipeline, f"{PREFIX}other-deployment", "s3://other-bucket/a.mp3")
+
+    result = run("clean", "--yes", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["jobs"] == [ours]
+    assert _job_names(fake_pipeline) == [theirs]
+
+
+def test_clean_treats_a_media_uri_that_is_not_s3_as_foreign(fake_pipeline):
+    theirs = _foreign_job(fake_pipeline, f"{PREFIX}web", "https://example.com/talk.mp3")
+
+    result = run("clean", "--yes", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert _job_names(fake_pipeline) == [theirs]
+
+
+def test_clean_reports_each_job_it_skipped_and_why(fake_pipeline):
+    theirs = _foreign_job(fake_pipeline, f"{PREFIX}other-deployment", "s3://other-bucket/a.mp3")
+
+    result = run("clean", "--yes", "--json")
+
+    [skipped] = json.loads(result.stdout)["skipped_jobs"]
+    assert skipped["job"] == theirs
+    assert skipped["media"] == "s3://other-bucket/a.mp3"
+    assert "other-bucket" in skipped["why"]
+
+
+def test_clean_names_the_skipped_jobs_in_its_human_output(fake_pipeline):
+    theirs = _foreign_job(fake_pipeline, f"{PREFIX}web", "https://example.com/talk.mp3")
+
+    result = run("clean", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "Skipped 1 transcription job(s)" in said(result.stdout)
+    assert theirs in result.stdout
+
+
+def test_clean_asks_only_about_this_pipelines_jobs(fake_pipeline):
+    fake_pipeline.start_job(fake_pipeline.put_input("a.mp3"))
+    _foreign_job(fake_pipeline, f"{PREFIX}other-deployment", "s3://other-bucket/a.mp3")
+
+    result = run("clean", input="n\n")
+
+    prompt = said(result.stderr)
+    ours = f"1 transcription job(s) named {PREFIX}* that read {fake_pipeline.input_bucket}"
+    assert ours in prompt
+    assert "1 other job(s) with that prefix read other media and stay" in prompt
+
+
 def test_clean_declined_deletes_nothing(fake_pipeline):
     fake_pipeline.put_input("a.mp3")
 
@@ -123,3 +177,16 @@ def _drain(sqs, url):
             ],
         )
     return bodies
+
+
+def _foreign_job(fake_pipeline, name, media_uri):
+    """A job another deployment (or application) started under the same name prefix."""
+    fake_pipeline.transcribe.start_transcription_job(
+        TranscriptionJobName=name, LanguageCode="en-US", Media={"MediaFileUri": media_uri}
+    )
+    return name
+
+
+def _job_names(fake_pipeline):
+    summaries = fake_pipeline.transcribe.list_transcription_jobs()["TranscriptionJobSummaries"]
+    return sorted(j["TranscriptionJobName"] for j in summaries)
