@@ -135,6 +135,43 @@ def test_an_operator_session_upload_wait_list_get_retry_clean(endpoint, outputs,
     assert json.loads(cli("status", "--json").stdout)["jobs"] == {}
 
 
+def test_clean_leaves_a_same_prefix_job_of_another_deployment_alone(endpoint, outputs, cli):
+    """Another deployment in the account uses the same job-name prefix on its own bucket."""
+    s3, transcribe = endpoint.client("s3"), endpoint.client("transcribe")
+    other_bucket = "another-deployment-input"
+    s3.create_bucket(Bucket=other_bucket)
+    s3.upload_file(str(SAMPLES / "hello-pipeline.mp3"), other_bucket, "talk.mp3")
+    theirs = f"{outputs.job_name_prefix}another-deployment-talk"
+    transcribe.start_transcription_job(
+        TranscriptionJobName=theirs,
+        LanguageCode="en-US",
+        Media={"MediaFileUri": f"s3://{other_bucket}/talk.mp3"},
+        OutputBucketName=other_bucket,
+    )
+    upload = cli("upload", str(SAMPLES / "hello-pipeline.mp3"), "--prefix", "own", "--json")
+    assert upload.returncode == 0, upload.stderr
+    wait = cli("wait", "--timeout", "120", "--interval", "0.5", "--json")
+    assert wait.returncode == 0, wait.stderr
+    [ours] = [i["job"] for i in json.loads(wait.stdout)["inputs"]]
+    try:
+        clean = cli("clean", "--yes", "--json")
+
+        assert clean.returncode == 0, clean.stderr
+        cleaned = json.loads(clean.stdout)
+        assert cleaned["jobs"] == [ours]
+        assert [(s["job"], s["media"]) for s in cleaned["skipped_jobs"]] == [
+            (theirs, f"s3://{other_bucket}/talk.mp3")
+        ]
+        job = transcribe.get_transcription_job(TranscriptionJobName=theirs)["TranscriptionJob"]
+        assert job["TranscriptionJobName"] == theirs
+        again = cli("clean", "--yes")
+        assert again.returncode == 0, again.stderr
+        assert "Skipped 1 transcription job(s)" in again.stdout
+        assert theirs in again.stdout
+    finally:
+        transcribe.delete_transcription_job(TranscriptionJobName=theirs)
+
+
 def _drained(sqs: Any, url: str, timeout: float = 60.0) -> None:
     """Wait until the start function has consumed every message of the queue."""
     names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
