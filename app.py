@@ -13,7 +13,10 @@ from stacks.nag_acknowledgments import acknowledge
 from stacks.pipeline_stack import PipelineStack
 from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME
 
-STACK_NAME = DEFAULT_STACK_NAME
+# The construct id (`cdk deploy <id>` selects by it). The CloudFormation stack name comes from
+# the `stack_name` setting; the id stays put, so every copy of the pipeline has the same
+# construct paths, logical IDs and cdk-nag acknowledgments as the one it is tested against.
+STACK_ID = DEFAULT_STACK_NAME
 
 
 def nag_packs(app: cdk.App) -> list[NagPack]:
@@ -32,7 +35,8 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
     config = PipelineConfig.from_mapping(app.node.get_all_context())
     stack = PipelineStack(
         app,
-        STACK_NAME,
+        STACK_ID,
+        stack_name=config.stack_name,
         config=config,
         description="Media transcription pipeline: S3 uploads -> Amazon Transcribe -> transcripts",
     )

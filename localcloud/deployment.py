@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
@@ -29,11 +29,30 @@ class DeploymentError(RuntimeError):
     """A CDK CLI step failed; the message carries the end of its output."""
 
 
+class Cloud(Protocol):
+    """Where the CDK CLI deploys and boto3 calls: the local cloud, or an AWS account."""
+
+    @property
+    def bootstrap_target(self) -> str | None:
+        """``aws://account/region`` to bootstrap before each deploy; None: already bootstrapped."""
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables for the CDK CLI (on top of this process's own)."""
+
+    def client(self, service: str, **config: Any) -> Any:
+        """A boto3 client; ``config`` overrides botocore Config options."""
+
+
 @dataclass(frozen=True)
 class LocalEndpoint:
     """Where the local cloud listens, and the environment that points tools at it."""
 
     port: int
+
+    @property
+    def bootstrap_target(self) -> str:
+        """The local cloud starts empty: every deploy bootstraps its account first."""
+        return f"aws://{ACCOUNT}/{REGION}"
 
     @property
     def url(self) -> str:
@@ -63,14 +82,21 @@ class LocalEndpoint:
         )
 
 
-def cdk(endpoint: LocalEndpoint, *args: str, context: dict[str, str] | None = None) -> str:
-    """Run ``npx cdk <args>`` against the local cloud; raise DeploymentError on failure."""
+def stack_name(context: dict[str, str] | None) -> str:
+    """The CloudFormation stack a deploy with this context creates."""
+    return (context or {}).get("stack_name", DEFAULT_STACK_NAME)
+
+
+def cdk(
+    cloud: Cloud, *args: str, context: dict[str, str] | None = None, timeout: float = 600
+) -> str:
+    """Run ``npx cdk <args>`` against the cloud; raise DeploymentError on failure."""
     command = ["npx", "--no-install", "cdk", *args]
     for key, value in (context or {}).items():
         command += ["-c", f"{key}={value}"]
-    env = {**os.environ, **endpoint.environment()}
+    env = {**os.environ, **cloud.environment()}
     result = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=600
+        command, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=timeout
     )
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
@@ -79,19 +105,21 @@ def cdk(endpoint: LocalEndpoint, *args: str, context: dict[str, str] | None = No
 
 
 def deploy(
-    endpoint: LocalEndpoint,
+    cloud: Cloud,
     *,
     context: dict[str, str] | None = None,
     output_dir: Path | None = None,
+    timeout: float = 600,
 ) -> StackOutputs:
-    """Bootstrap and deploy the app; return the stack outputs."""
+    """Deploy the app (bootstrapping first where the cloud needs it); return the stack outputs."""
     out = ["--output", str(output_dir)] if output_dir else []
-    cdk(endpoint, "bootstrap", f"aws://{ACCOUNT}/{REGION}", *out, context=context)
-    cdk(
-        endpoint, "deploy", DEFAULT_STACK_NAME, "--require-approval", "never", *out, context=context
-    )
+    if cloud.bootstrap_target:
+        cdk(cloud, "bootstrap", cloud.bootstrap_target, *out, context=context, timeout=timeout)
+    # --all: the app's one stack, whatever `stack_name` calls it (its construct id never changes).
+    cdk(cloud, "deploy", "--all", "--require-approval", "never", *out, context=context,
+        timeout=timeout)  # fmt: skip
     try:
-        answer = endpoint.client("cloudformation").describe_stacks(StackName=DEFAULT_STACK_NAME)
+        answer = cloud.client("cloudformation").describe_stacks(StackName=stack_name(context))
         return StackOutputs.from_describe_stacks(answer)
     except (ClientError, MissingOutputError) as error:
         # The CLI printed success but there is no stack, or one without outputs: nothing
@@ -99,18 +127,32 @@ def deploy(
         raise DeploymentError(f"Deploy left no pipeline behind: {error}") from error
 
 
-def destroy(endpoint: LocalEndpoint, *, output_dir: Path | None = None) -> None:
+def destroy(
+    cloud: Cloud,
+    *,
+    context: dict[str, str] | None = None,
+    output_dir: Path | None = None,
+    timeout: float = 600,
+) -> None:
     """Destroy the stack and check that it is really gone."""
     out = ["--output", str(output_dir)] if output_dir else []
-    cdk(endpoint, "destroy", DEFAULT_STACK_NAME, "--force", *out)
-    stacks = endpoint.client("cloudformation").list_stacks()["StackSummaries"]
-    left = [
-        s["StackStatus"]
-        for s in stacks
-        if s["StackName"] == DEFAULT_STACK_NAME and s["StackStatus"] != "DELETE_COMPLETE"
-    ]
-    if left:
-        raise DeploymentError(f"{DEFAULT_STACK_NAME} is still there after destroy: {left}")
+    cdk(cloud, "destroy", "--all", "--force", *out, context=context, timeout=timeout)
+    name = stack_name(context)
+    left = stack_status(cloud, name)
+    if left is not None:
+        raise DeploymentError(f"{name} is still there after destroy: {left}")
+
+
+def stack_status(cloud: Cloud, name: str) -> str | None:
+    """The stack's status, or None when there is no such stack (or it is deleted)."""
+    try:
+        stacks = cloud.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
+    except ClientError as error:
+        if "does not exist" in str(error.response.get("Error", {}).get("Message", "")):
+            return None
+        raise
+    status = str(stacks[0]["StackStatus"]) if stacks else "DELETE_COMPLETE"
+    return None if status == "DELETE_COMPLETE" else status
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from transcribe_pipeline.profiles import (
     profile_from_mapping,
     profiles_to_json,
 )
+from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME
 from transcribe_pipeline.subtitle_style import (
     StyleError,
     SubtitleStyle,
@@ -37,6 +38,8 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
     2922, 3288, 3653,
 )  # fmt: skip
+# CloudFormation's rule for stack names (docs/cloudformation-stacks.md).
+STACK_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 # The job name is <prefix><stem>-<hash>; the prefix leaves room for a readable stem.
 JOB_NAME_PREFIX_PATTERN = re.compile(r"^[0-9a-zA-Z._-]{1,40}$")
 # The prefix is named in IAM policies, which accept only U+0020-U+00FF (besides tab, LF, CR),
@@ -61,6 +64,9 @@ class ConfigError(ValueError):
 class PipelineConfig:
     """Every setting of the pipeline, validated at synth time."""
 
+    # Another name deploys a second, independent copy (e.g. `make aws-acceptance`'s throw-away
+    # stack) next to the first in the same account and region.
+    stack_name: str = DEFAULT_STACK_NAME
     language: str = "en-US"
     identify_language: bool = False
     language_options: tuple[str, ...] = ()
@@ -96,6 +102,11 @@ class PipelineConfig:
     profiles: tuple[Profile, ...] = ()
 
     def __post_init__(self) -> None:
+        _check(
+            bool(STACK_NAME_PATTERN.fullmatch(self.stack_name)),
+            "stack_name",
+            "1-128 characters of A-Z a-z 0-9 -, starting with a letter",
+        )
         _check(self.language in TRANSCRIBE_LANGUAGES, "language", _one_of(TRANSCRIBE_LANGUAGES))
         for option in self.language_options:
             _check(

@@ -12,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from app import STACK_NAME, build_app
+from app import STACK_ID, build_app
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")
@@ -39,7 +39,7 @@ def synth(context: dict[str, Any] | None = None) -> Template:
     Built by app.build_app, so cdk-nag runs too: an unacknowledged finding fails the synth.
     """
     app = build_app(cdk.App(context={**cdk_json_context(), **(context or {})}))
-    return Template.from_stack(app.node.find_child(STACK_NAME))  # type: ignore[arg-type]
+    return Template.from_stack(app.node.find_child(STACK_ID))  # type: ignore[arg-type]
 
 
 def masked(template: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,11 +8,14 @@ import subprocess
 import sys
 from dataclasses import asdict, fields
 
+import aws_cdk as cdk
 import pytest
 
+from app import STACK_ID, build_app
 from stacks.config import ConfigError, PipelineConfig
 from tests.infra.conftest import ROOT, cdk_json_context
 from transcribe_pipeline.environment import SUBTITLE_STYLE
+from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME
 from transcribe_pipeline.subtitle_style import SubtitleStyle, style_from_json
 
 
@@ -23,6 +26,22 @@ def test_the_defaults_are_en_us_srt_and_vtt_and_destroy_everything():
     assert config.subtitle_formats == ("srt", "vtt")
     assert config.retain_data is False
     assert config.job_name_prefix == "tp-"
+
+
+def test_the_stack_is_named_transcription_pipeline_by_default():
+    stack = build_app(cdk.App(context=cdk_json_context())).node.find_child(STACK_ID)
+
+    assert isinstance(stack, cdk.Stack)
+    assert stack.stack_name == DEFAULT_STACK_NAME == "TranscriptionPipeline"
+
+
+def test_stack_name_renames_the_cloudformation_stack_but_not_its_construct_paths():
+    app = build_app(cdk.App(context={**cdk_json_context(), "stack_name": "tp-acceptance-1"}))
+
+    stack = app.node.find_child(STACK_ID)
+    assert isinstance(stack, cdk.Stack)
+    assert stack.stack_name == "tp-acceptance-1"
+    assert app.synth().get_stack_by_name("tp-acceptance-1").hierarchical_id == STACK_ID
 
 
 def test_cdk_json_context_matches_the_documented_defaults():
@@ -53,6 +72,10 @@ def test_cdk_json_context_matches_the_documented_defaults():
         ("sweep_lookback_hours", "a day", "an integer"),
         ("sweep_grace_minutes", "61", "an integer 0-60"),
         ("stuck_after_hours", "0", "an integer 1-720"),
+        ("stack_name", "1st-pipeline", "starting with a letter"),
+        ("stack_name", "my_pipeline", "A-Z a-z 0-9 -"),
+        ("stack_name", "P" * 129, "1-128 characters"),
+        ("stack_name", "Pipeline\n", "A-Z a-z 0-9 -"),
     ],
 )
 def test_a_bad_value_names_the_key_and_the_allowed_values(key, value, allowed):

@@ -15,7 +15,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 
-from app import STACK_NAME, build_app, nag_packs
+from app import STACK_ID, build_app, nag_packs
 from stacks.config import PipelineConfig
 from stacks.nag_acknowledgments import acknowledgments, find
 from stacks.pipeline_stack import PipelineStack
@@ -36,7 +36,7 @@ Finding = tuple[str, str]  # (rule id with finding, construct path below the sta
 def findings(app: cdk.App) -> set[Finding]:
     """What the app.py rule packs report for the app, as (rule, path below the stack)."""
     return {
-        (violation.rule_name, str(resource.construct_path).removeprefix(f"{STACK_NAME}/"))
+        (violation.rule_name, str(resource.construct_path).removeprefix(f"{STACK_ID}/"))
         for pack in nag_packs(app)
         for violation in pack.validate_scope(app).violations
         for resource in violation.violating_resources
@@ -47,7 +47,7 @@ def unacknowledged_app(context: dict[str, Any]) -> tuple[cdk.App, PipelineStack]
     """The stack as build_app makes it, minus the acknowledgments (and the plugins)."""
     app = cdk.App(context={**cdk_json_context(), **context})
     config = PipelineConfig.from_mapping(app.node.get_all_context())
-    return app, PipelineStack(app, STACK_NAME, config=config)
+    return app, PipelineStack(app, STACK_ID, config=config)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_acknowledgments_name_one_finding_on_exact_resources_with_a_reason():
 
 def test_the_stack_itself_carries_no_blanket_acknowledgment():
     app = build_app(cdk.App(context=cdk_json_context()))
-    stack = app.node.find_child(STACK_NAME)
+    stack = app.node.find_child(STACK_ID)
 
     key = cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
     assert [entry for entry in stack.node.metadata if entry.type == key] == []
@@ -124,7 +124,7 @@ def _add_canary(stack: cdk.Stack) -> None:
 def test_the_gate_reports_a_public_bucket_without_tls(tmp_path):
     # Given the real app (packs registered by app.py) plus a deliberately bad bucket
     app = build_app(cdk.App(context=cdk_json_context(), outdir=str(tmp_path)))
-    _add_canary(app.node.find_child(STACK_NAME))  # type: ignore[arg-type]
+    _add_canary(app.node.find_child(STACK_ID))  # type: ignore[arg-type]
 
     # When it is synthesized, Then synthesis fails and the report names the canary's faults
     with pytest.raises(RuntimeError, match="ValidationFailed"):
@@ -132,7 +132,7 @@ def test_the_gate_reports_a_public_bucket_without_tls(tmp_path):
 
     report_file = tmp_path / "validation-report.json"
     report = json.loads(report_file.read_text())
-    canary = f"{STACK_NAME}/CanaryBucket/Resource"
+    canary = f"{STACK_ID}/CanaryBucket/Resource"
     reported = {
         violation["ruleName"]
         for plugin in report["pluginReports"]
@@ -141,7 +141,7 @@ def test_the_gate_reports_a_public_bucket_without_tls(tmp_path):
     }
     assert {"AwsSolutions-S2", "AwsSolutions-S10"} <= reported  # public access, no TLS
     assert not any(
-        c["constructPath"].startswith(f"{STACK_NAME}/Storage/")
+        c["constructPath"].startswith(f"{STACK_ID}/Storage/")
         for plugin in report["pluginReports"]
         for violation in plugin["violations"]
         for c in violation["violatingConstructs"]
