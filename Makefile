@@ -18,7 +18,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 STAMPS    := $(VENV)/.stamp-pip node_modules/.stamp-npm $(CHECKOV_VENV)/.stamp-pip
 
 .PHONY: help setup test lint typecheck unit synth deploy destroy diff \
-        local-up local-down deploy-local destroy-local demo bench clean
+        local-up local-down deploy-local destroy-local demo bench aws-acceptance clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ demo: setup ## Local cloud up, deploy, transcribe a shipped sample, print it, de
 
 bench: setup ## Run the benchmarks and write benchmarks/results
 	$(PY) -m benchmarks
+
+aws-acceptance: setup ## Deploy a throw-away copy to your AWS account, check a hostile corpus, destroy it (about USD 0.06; README)
+	$(PY) -m acceptance $(ACCEPTANCE_ARGS)
 
 clean: local-down ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
