@@ -263,6 +263,9 @@ def _tear_down(
             pipeline = None  # the stack never got its outputs: no job can have started
         try:
             if pipeline is not None:
+                # An upload event still in the start queue would start a job after the clean,
+                # and that job would outlive the stack.
+                _drain_start_queue(clients, pipeline, timeout)
                 clean_pipeline(clients, pipeline, inventory(clients, pipeline))
                 left += [f"job {job}" for job in inventory(clients, pipeline).jobs]
             if stack_status(cloud, stack) is not None:
@@ -281,6 +284,20 @@ def _tear_down(
             left.append(f"stack {stack} ({error})")
         left += _delete_log_groups(cloud, functions)
     return left
+
+
+def _drain_start_queue(clients: Clients, pipeline: StackOutputs, timeout: float) -> None:
+    """Wait until the start function has handled every upload event (none waiting or in flight)."""
+    sqs = clients("sqs")
+    counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=pipeline.start_queue_url, AttributeNames=counts
+        )["Attributes"]
+        if all(attributes.get(name) == "0" for name in counts):
+            return
+        time.sleep(1.0)
 
 
 def _settle(cloud: Cloud, stack: str, timeout: float) -> None:
