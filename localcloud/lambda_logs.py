@@ -1,7 +1,8 @@
 """What a function's run leaves in CloudWatch Logs: Lambda's START, END and REPORT lines.
 
-Each run writes its output, framed as Lambda frames it, to a new stream of the function's log
-group (`/aws/lambda/<name>`, or the LoggingConfig's group, see `lambda_config`).
+Each run writes its output, framed as Lambda frames it, to its execution environment's stream
+of the function's log group (`/aws/lambda/<name>`, or the LoggingConfig's group, see
+`lambda_config`): a warm environment's runs follow each other in one stream, as on Lambda.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def save_logs(fn: LambdaFunction, stream: str, started: float, logs: str) -> Non
     group = fn.logs_group_name
     try:
         backend.ensure_log_group(group)
-        backend.create_log_stream(group, stream)
+        backend.ensure_log_stream(group, stream)
         now_ms = int(time.time() * 1000)
         events = [
             {"timestamp": int(started * 1000) if i == 0 else now_ms, "message": line}

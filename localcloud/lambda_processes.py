@@ -1,12 +1,14 @@
-"""Run a Lambda function once, as a subprocess on this machine.
+"""Run a Lambda function once, in a process on this machine.
 
 moto runs functions in Docker, and no Docker engine runs here: `install()` replaces moto's
 runner with `run_function` (Python and Node.js runtimes): the deployment package and its
 layers are extracted once per content under the work directory, the handler runs in a new
 process group with Lambda's environment variables and the function's timeout, and its output
-goes to the function's log group (`lambda_logs`). How Invoke uses a run (synchronous or
-asynchronous, retries, destinations) is `lambda_invoke`'s; the extension point is described in
-docs/local-cloud.md.
+goes to the function's log group (`lambda_logs`). Python functions run in warm execution
+environments that serve one invocation after another, as Lambda reuses them
+(`lambda_environments`); Node.js functions start a process per invocation. How Invoke uses a
+run (synchronous or asynchronous, retries, destinations) is `lambda_invoke`'s; the extension
+point is described in docs/local-cloud.md.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda.utils import get_backend as get_lambda_backend
 
-from localcloud import lambda_logs
+from localcloud import lambda_environments, lambda_logs
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     extract_lock: threading.Lock = field(default_factory=threading.Lock)
     originals: dict[str, Any] = field(default_factory=dict)
+    environments: lambda_environments.Pool = field(default_factory=lambda_environments.Pool)
 
 
 _state = _State()
@@ -103,6 +106,7 @@ def shutdown() -> None:
         processes = list(_state.processes)
     for proc in processes:
         _kill_tree(proc)
+    _state.environments.shutdown()
 
 
 def settings() -> _Settings:
@@ -254,6 +258,35 @@ def _command(
     raise ValueError(f"runtime {runtime!r} is not supported by the local cloud")
 
 
+def _serve_command(fn: LambdaFunction, code_dir: Path, layers: list[Path]) -> list[str]:
+    """The Python runtime of an execution environment (lambda_environments.start_environment)."""
+    return [
+        sys.executable,
+        "-u",
+        str(_PYTHON_BOOTSTRAP),
+        str(fn.handler),
+        str(code_dir),
+        *_python_paths(layers),
+    ]
+
+
+def config_key(fn: LambdaFunction, code_dir: Path, layers: list[Path]) -> tuple[Any, ...]:
+    """What an execution environment is built from: another value needs a new environment."""
+    return (
+        fn.function_arn,
+        str(fn.version),
+        code_dir.name,  # the package's sha256
+        tuple(str(layer) for layer in layers),
+        str(fn.handler),
+        str(fn.run_time),
+        float(fn.timeout or 3),
+        int(fn.memory_size or 128),
+        json.dumps(fn.environment_vars or {}, sort_keys=True),
+        fn.logs_group_name,
+        settings().endpoint_url,
+    )
+
+
 def run_function(fn: LambdaFunction, event: Any, request_id: str | None = None) -> InvocationResult:
     """Run the function once with the event, synchronously; never raises for function errors."""
     event = parse_event(event)
@@ -271,15 +304,21 @@ def run_function(fn: LambdaFunction, event: Any, request_id: str | None = None) 
         layers = _layer_dirs(fn)
         with tempfile.TemporaryDirectory(dir=settings().work_dir, prefix="invoke-") as tmp:
             result_file = Path(tmp) / "result.json"
-            command = _command(fn, code_dir, layers, result_file)
-            env = _environment(fn, code_dir, request_id, stream)
-            if str(fn.run_time).startswith("nodejs"):
-                env["NODE_PATH"] = os.pathsep.join(_node_paths(layers))
             # The bootstrap enforces the timeout from the handler call; this backstop also
             # covers init (Lambda allows 10 s) and a handler that blocks the timer.
-            output, timed_out, returncode = _run_process(
-                command, env, code_dir, event, timeout=timeout + _INIT_SECONDS, tmp=Path(tmp)
-            )
+            backstop = timeout + _INIT_SECONDS
+            if str(fn.run_time or "").startswith("python"):
+                output, timed_out, returncode, stream = _run_in_environment(
+                    fn, code_dir, layers, event, request_id, timeout=backstop, tmp=Path(tmp)
+                )
+            else:
+                command = _command(fn, code_dir, layers, result_file)
+                env = _environment(fn, code_dir, request_id, stream)
+                if str(fn.run_time).startswith("nodejs"):
+                    env["NODE_PATH"] = os.pathsep.join(_node_paths(layers))
+                output, timed_out, returncode = _run_process(
+                    command, env, code_dir, event, timeout=backstop, tmp=Path(tmp)
+                )
             if timed_out:
                 payload = _error_payload(
                     request_id, "Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds"
@@ -314,6 +353,49 @@ def run_function(fn: LambdaFunction, event: Any, request_id: str | None = None) 
         "%s %s in %.0f ms (error=%s)", fn.function_name, request_id, duration_ms, error_type
     )
     return InvocationResult(payload, errored, logs, request_id, duration_ms, error_type)
+
+
+def _run_in_environment(
+    fn: LambdaFunction,
+    code_dir: Path,
+    layers: list[Path],
+    event: Any,
+    request_id: str,
+    *,
+    timeout: float,
+    tmp: Path,
+) -> tuple[bytes, bool, int, str]:
+    """One invocation in a warm execution environment: (output, timed out, exit status, stream).
+
+    The environment goes back to the pool when its runtime answered; after a timeout or an
+    exit it is killed with everything it started, as Lambda discards such an environment.
+    """
+    key = config_key(fn, code_dir, layers)
+
+    def start() -> lambda_environments.Environment:
+        stream = lambda_logs.stream_name(fn)
+        env = _environment(fn, code_dir, "", stream)
+        return lambda_environments.start_environment(
+            key, _serve_command(fn, code_dir, layers), env, code_dir, stream
+        )
+
+    environment = _state.environments.acquire(key, start)
+    event_file, output_file = tmp / "event.json", tmp / "output.log"
+    event_file.write_text(json.dumps(event), "utf-8")
+    command = {
+        "request_id": request_id,
+        "event_file": str(event_file),
+        "result_file": str(tmp / "result.json"),
+        "output_file": str(output_file),
+    }
+    outcome = environment.invoke(command, timeout=timeout)
+    if outcome.answered:
+        _state.environments.release(environment)
+    else:
+        _state.environments.discard(environment)
+    output = output_file.read_bytes() if output_file.exists() else b""
+    returncode = outcome.returncode if outcome.returncode is not None else -signal.SIGKILL
+    return output, outcome.timed_out, 0 if outcome.answered else returncode, environment.stream
 
 
 def _run_process(

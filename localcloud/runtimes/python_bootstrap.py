@@ -1,11 +1,21 @@
-"""Run one Lambda invocation of a Python handler, as the AWS Python runtime would.
+"""Run Lambda invocations of a Python handler, as the AWS Python runtime would.
 
-Usage: python python_bootstrap.py <handler> <task_root> <result_file> [extra sys.path dir ...]
+Usage, one invocation:
+    python python_bootstrap.py <handler> <task_root> <result_file> [extra sys.path dir ...]
+The event is read from stdin as JSON.
 
-The event is read from stdin as JSON. The handler's return value (JSON) or the error, in the
-shape the Lambda service reports (errorMessage, errorType, requestId, stackTrace), is written to
-<result_file> as {"ok": bool, "payload": ...}. Everything the function prints goes to this
-process's stdout/stderr, which the local cloud stores in the function's log group.
+Usage, an execution environment that serves invocations one after the other:
+    python python_bootstrap.py --serve <command_fd> <answer_fd> <handler> <task_root> [dir ...]
+Each invocation is one JSON line on <command_fd>: {"request_id", "event_file", "result_file",
+"output_file"}. The handler's module is imported once, at the first invocation (Lambda's init);
+while an invocation runs, the process's stdout and stderr go to its output_file. When its result
+is written, the line "done" goes to <answer_fd>. After an init failure or a timeout the process
+exits, as Lambda discards such an environment (docs/lambda-execution-environment.md).
+
+Either way, the handler's return value (JSON) or the error, in the shape the Lambda service
+reports (errorMessage, errorType, requestId, stackTrace), is written to <result_file> as
+{"ok": bool, "payload": ...}. Everything the function prints goes to this process's
+stdout/stderr, which the local cloud stores in the function's log group.
 """
 
 from __future__ import annotations
@@ -100,7 +110,7 @@ def _write(result_file: str, ok: bool, payload: Any) -> None:
         os.replace(result_file + ".tmp", result_file)
 
 
-def _start_timeout(result_file: str) -> None:
+def _start_timeout(result_file: str) -> threading.Timer:
     """Answer "Task timed out" when the function's timeout passes (init is not counted)."""
     timeout = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
     request_id = os.environ.get("_LOCALCLOUD_REQUEST_ID", "")
@@ -123,6 +133,7 @@ def _start_timeout(result_file: str) -> None:
     timer = threading.Timer(timeout, expire)
     timer.daemon = True
     timer.start()
+    return timer
 
 
 def _resolve_localhost_subdomains() -> None:
@@ -137,19 +148,16 @@ def _resolve_localhost_subdomains() -> None:
     socket.getaddrinfo = getaddrinfo
 
 
-def main() -> int:
-    """Import the handler, call it with the event from stdin and record the outcome."""
-    handler_name, task_root, result_file, *extra_paths = sys.argv[1:]
+def _prepare_path(task_root: str, extra_paths: list[str]) -> None:
     # As on Lambda: the code directory first, then layers, then the runtime's own packages.
     bootstrap_dir = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != bootstrap_dir]
     sys.path[0:0] = [task_root, *extra_paths]
     os.chdir(task_root)
-    _configure_logging(os.environ.get("_LOCALCLOUD_REQUEST_ID", ""))
-    _resolve_localhost_subdomains()
 
-    event = json.loads(sys.stdin.read() or "{}")
 
+def _load_handler(handler_name: str, result_file: str) -> Any:
+    """The handler function (init); None when it cannot be loaded (the error is the result)."""
     module_name, _, function_name = handler_name.rpartition(".")
     module_name = module_name.replace("/", ".")
     try:
@@ -163,7 +171,7 @@ def main() -> int:
             ),
         )
         print(f"[ERROR] Runtime.ImportModuleError: Unable to import module '{module_name}': {exc}")
-        return 0
+        return None
     handler = getattr(module, function_name, None)
     if handler is None:
         message = f"Handler '{function_name}' missing on module '{module_name}'"
@@ -178,18 +186,23 @@ def main() -> int:
             },
         )
         print(f"[ERROR] Runtime.HandlerNotFound: {message}")
-        return 0
+    return handler
 
+
+def _invoke(handler: Any, event: Any, result_file: str) -> None:
+    """Call the handler within the function's timeout and record the outcome."""
     context = LambdaContext()
-    _start_timeout(result_file)
+    timer = _start_timeout(result_file)
     try:
         result = handler(event, context)
     except Exception as exc:  # noqa: BLE001 - any exception is the function's error
+        timer.cancel()
         error = _error(exc)
         print(f"[ERROR] {error['errorType']}: {error['errorMessage']}", flush=True)
         traceback.print_exc(file=sys.stdout)
         _write(result_file, False, error)
-        return 0
+        return
+    timer.cancel()
     try:
         json.dumps(result)
     except (TypeError, ValueError) as exc:
@@ -198,14 +211,59 @@ def main() -> int:
             False,
             _error(exc, "Runtime.MarshalError", f"Unable to marshal response: {exc}"),
         )
-        return 0
+        return
     _write(result_file, True, result)
+
+
+def main() -> int:
+    """Import the handler, call it with the event from stdin and record the outcome."""
+    handler_name, task_root, result_file, *extra_paths = sys.argv[1:]
+    _prepare_path(task_root, extra_paths)
+    _configure_logging(os.environ.get("_LOCALCLOUD_REQUEST_ID", ""))
+    _resolve_localhost_subdomains()
+
+    event = json.loads(sys.stdin.read() or "{}")
+    handler = _load_handler(handler_name, result_file)
+    if handler is not None:
+        _invoke(handler, event, result_file)
+    return 0
+
+
+def serve() -> int:
+    """An execution environment: invocations from the command pipe, one at a time."""
+    command_fd, answer_fd, handler_name, task_root, *extra_paths = sys.argv[2:]
+    _prepare_path(task_root, extra_paths)
+    _resolve_localhost_subdomains()
+    handler = None
+    with os.fdopen(int(command_fd), "rb") as commands, os.fdopen(int(answer_fd), "wb") as answers:
+        for line in commands:
+            command = json.loads(line)
+            # This invocation's output file becomes the process's stdout and stderr.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            output = os.open(command["output_file"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(output, 1)
+            os.dup2(output, 2)
+            os.close(output)
+            os.environ["_LOCALCLOUD_REQUEST_ID"] = command["request_id"]
+            _configure_logging(command["request_id"])
+            with open(command["event_file"], encoding="utf-8") as source:
+                event = json.loads(source.read() or "{}")
+            if handler is None:
+                handler = _load_handler(handler_name, command["result_file"])
+                if handler is None:
+                    return 0  # Lambda retries a failed init in a new environment
+            _invoke(handler, event, command["result_file"])
+            sys.stdout.flush()
+            sys.stderr.flush()
+            answers.write(b"done\n")
+            answers.flush()
     return 0
 
 
 if __name__ == "__main__":
     sys.stdout.flush()
-    code = main()
+    code = serve() if sys.argv[1:2] == ["--serve"] else main()
     sys.stdout.flush()
     sys.stderr.flush()
     # Real Lambda freezes the sandbox once the handler returns: do not wait for stray threads.

@@ -252,3 +252,80 @@ def test_node_inline_code_packed_as_index_py_by_moto(cloud: Any) -> None:
 
     assert "FunctionError" not in response, result
     assert result == {"inline": 5}
+
+
+# A handler that counts its invocations in module state and names its process.
+PY_COUNTER = """
+import os, time
+INVOCATIONS = 0
+
+def handler(event, context):
+    global INVOCATIONS
+    INVOCATIONS += 1
+    print("invocation", INVOCATIONS, "of", context.aws_request_id)
+    if event.get("fail"):
+        raise RuntimeError("asked to fail")
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    return {"invocations": INVOCATIONS, "pid": os.getpid(), "colour": os.environ.get("COLOUR")}
+"""
+
+
+def test_python_invocations_reuse_a_warm_environment(cloud: Any) -> None:
+    name = cloud.function({"index.py": PY_COUNTER})
+
+    first, _ = cloud.invoke(name, {})
+    second, _ = cloud.invoke(name, {})
+
+    assert (first["invocations"], second["invocations"]) == (1, 2)
+    assert first["pid"] == second["pid"]
+
+
+def test_a_function_error_keeps_the_environment(cloud: Any) -> None:
+    name = cloud.function({"index.py": PY_COUNTER})
+
+    _, failed = cloud.invoke(name, {"fail": True})
+    after, _ = cloud.invoke(name, {})
+
+    assert failed["FunctionError"] == "Unhandled"
+    assert after["invocations"] == 2
+
+
+def test_a_configuration_change_starts_a_new_environment(cloud: Any) -> None:
+    name = cloud.function({"index.py": PY_COUNTER}, Environment={"Variables": {"COLOUR": "red"}})
+    before, _ = cloud.invoke(name, {})
+
+    cloud.lam.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {"COLOUR": "blue"}}
+    )
+    after, _ = cloud.invoke(name, {})
+
+    assert before["colour"] == "red"
+    assert (after["colour"], after["invocations"]) == ("blue", 1)
+
+
+def test_a_timeout_discards_the_environment(cloud: Any) -> None:
+    name = cloud.function({"index.py": PY_COUNTER}, Timeout=1)
+    cloud.invoke(name, {})
+
+    timed_out, _ = cloud.invoke(name, {"sleep": 5})
+    after, _ = cloud.invoke(name, {})
+
+    assert timed_out["errorType"] == "Sandbox.Timedout"
+    assert after["invocations"] == 1  # init ran again, in a new environment
+
+
+def test_warm_invocations_log_to_their_environments_stream(cloud: Any) -> None:
+    name = cloud.function({"index.py": PY_COUNTER})
+    cloud.invoke(name, {})
+    cloud.invoke(name, {})
+
+    streams = cloud.logs.describe_log_streams(logGroupName=f"/aws/lambda/{name}")["logStreams"]
+    events = cloud.logs.get_log_events(
+        logGroupName=f"/aws/lambda/{name}", logStreamName=streams[0]["logStreamName"]
+    )["events"]
+    messages = [e["message"] for e in events]
+
+    assert len(streams) == 1
+    assert sum(m.startswith("START RequestId:") for m in messages) == 2
+    assert [m.split()[1] for m in messages if m.startswith("invocation")] == ["1", "2"]
