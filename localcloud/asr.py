@@ -18,6 +18,7 @@ import select
 import struct
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -234,6 +235,17 @@ class RecognizerProcess:
         self._python = python
         self._threads = threads
         self._proc: subprocess.Popen[bytes] | None = None
+        self._start_lock = threading.Lock()  # warm() may come from another thread
+
+    def warm(self) -> None:
+        """Start the child now (it loads the model at once), so the next request need not wait."""
+        self._running()
+
+    def _running(self) -> subprocess.Popen[bytes]:
+        with self._start_lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._proc = self._start()
+            return self._proc
 
     def _start(self) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
@@ -255,9 +267,7 @@ class RecognizerProcess:
 
     def transcribe(self, media: bytes, request: LanguageRequest, timeout: float) -> Transcription:
         """Decode and recognize `media` in the child; MediaError or RecognizerError on failure."""
-        if self._proc is None or self._proc.poll() is not None:
-            self._proc = self._start()
-        proc = self._proc
+        proc = self._running()
         stdin: IO[bytes] | None = proc.stdin
         stdout: IO[bytes] | None = proc.stdout
         assert stdin is not None and stdout is not None
@@ -309,7 +319,18 @@ def main(argv: list[str] | None = None) -> None:
     if args != ["--serve"]:
         raise SystemExit("usage: python -m localcloud.asr --serve")
     logging.basicConfig(level=logging.WARNING, format="asr: %(levelname)s %(message)s")
+    _preload()
     serve(sys.stdin.buffer, sys.stdout.buffer)
+
+
+def _preload() -> None:
+    """Load the model before the first request arrives (the parent may be warming us)."""
+    from localcloud import whisper_asr
+
+    try:
+        whisper_asr.recognizer()
+    except Exception:  # each request loads it again and answers with the error
+        LOG.warning("the model could not be loaded ahead of the first request", exc_info=True)
 
 
 if __name__ == "__main__":

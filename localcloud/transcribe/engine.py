@@ -59,6 +59,7 @@ class WorkerPool:
         self._recognizers: list[SpeechRecognizer] = []
         self._workers: list[threading.Thread] = []
         self._stopping = threading.Event()
+        self._warmed = False
 
     def start(self) -> None:
         """Start the worker threads."""
@@ -68,8 +69,17 @@ class WorkerPool:
             self._workers.append(worker)
 
     def submit(self, job: Job) -> None:
-        """Queue a job; workers take jobs in the order they were submitted."""
+        """Queue a job; workers take jobs in the order they were submitted.
+
+        The first job warms every worker's recognizer: the others load their model while it
+        runs, instead of when a job is already waiting for them.
+        """
         self._queue.put(job)
+        with self._lock:
+            recognizers = [] if self._warmed else list(self._recognizers)
+            self._warmed = self._warmed or bool(recognizers)
+        for recognizer in recognizers:
+            recognizer.warm()
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop the workers; a job still running is abandoned (its recognizer is killed)."""

@@ -9,9 +9,10 @@ itself. Replacing the speech engine means returning another `SpeechRecognizer` f
 
 Today's recognizer is Whisper base (`localcloud.whisper_asr`, driven by `localcloud.asr`) in a
 child process that keeps the model loaded: recognition holds a core for the whole decode, and
-in-thread it would slow the server. A job takes about 0.2 s per second of audio on a free core,
-plus a few seconds for the first job of each worker (its process starts, verifies the model
-files and loads the model).
+in-thread it would slow the server. A job takes about 0.2 s per second of audio on a free core.
+A worker's process starts, verifies the model files and loads the model (a few seconds) when
+the service gets its first job: the engine then warms every worker's recognizer at once, so
+the jobs that follow do not wait for it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "SpeechRecognizer",
     "Transcription",
     "open_recognizer",
+    "worker_threads",
 ]
 
 
@@ -39,6 +41,10 @@ class SpeechRecognizer(Protocol):
 
     def transcribe(self, media: bytes, request: LanguageRequest, timeout: float) -> Transcription:
         """Transcribe one media file; MediaError or RecognizerError on failure."""
+        ...
+
+    def warm(self) -> None:
+        """Get ready for a first job now (may be called from another thread)."""
         ...
 
     def close(self) -> None:
@@ -53,14 +59,21 @@ class InThreadRecognizer:
         """Transcribe one media file; `timeout` is not enforced in-thread."""
         return asr.transcribe_media(media, request)
 
+    def warm(self) -> None:
+        """Nothing to start: the model loads in the worker thread at its first job."""
+
     def close(self) -> None:
         """Nothing to release."""
+
+
+def worker_threads(options: TranscribeOptions) -> int:
+    """CPU threads of each worker's recognizer: the workers share the cores."""
+    cores = os.cpu_count() or 1
+    return max(1, cores // options.concurrency)
 
 
 def open_recognizer(options: TranscribeOptions) -> SpeechRecognizer:
     """A new recognizer for one worker, isolated as the options say."""
     if options.isolation == "thread":
         return InThreadRecognizer()
-    # The workers share the cores: each recognizer gets its share of CPU threads.
-    cores = os.cpu_count() or 1
-    return asr.RecognizerProcess(threads=max(1, cores // options.concurrency))
+    return asr.RecognizerProcess(threads=worker_threads(options))
