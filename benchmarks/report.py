@@ -195,7 +195,7 @@ _GOAL_TEXT = {
 def _overhead_section(local: dict[str, Any]) -> list[str]:
     """The overhead goals (met or missed) and the per-stage latency of an upload."""
     rows = [o for o in local.get("overhead", []) if o.get("stages_median_s")]
-    goals = local.get("goals") or {}
+    goals = local.get("overhead_goals") or {}
     if not rows and not goals:
         return []
     engine = local.get("engine") or {}
