@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from transcribe_pipeline.transcript import TranscriptError
@@ -86,7 +86,7 @@ def words_of(
             if content in OPENING_PUNCTUATION or current is None:
                 pending_before += content
             else:
-                current = _with(current, after=current.after + content)
+                current = replace(current, after=current.after + content)
             continue
         if not content:
             continue
@@ -108,20 +108,7 @@ def words_of(
         pending_before = ""
     if current is not None:
         # Opening punctuation after the last word has no word to open: it closes this one.
-        yield _with(current, after=current.after + pending_before) if pending_before else current
-
-
-def _with(word: Word, *, after: str) -> Word:
-    return Word(
-        content=word.content,
-        start=word.start,
-        end=word.end,
-        confidence=word.confidence,
-        speaker=word.speaker,
-        channel=word.channel,
-        before=word.before,
-        after=after,
-    )
+        yield replace(current, after=current.after + pending_before) if pending_before else current
 
 
 def _segment_speakers(speaker_labels: Any) -> dict[tuple[str, str], str]:
