@@ -20,6 +20,8 @@ MAX_SPEAKER_LABELS = "MAX_SPEAKER_LABELS"
 SUBTITLE_FORMATS = "SUBTITLE_FORMATS"
 VOCABULARY_NAME = "VOCABULARY_NAME"
 TOPIC_ARN = "TOPIC_ARN"
+# The ledger table's name (transcribe_pipeline/ledger_schema.py, docs/ledger.md).
+LEDGER_TABLE = "LEDGER_TABLE"
 # The subtitle_style setting, as the JSON of subtitle_style.SubtitleStyle.
 SUBTITLE_STYLE = "SUBTITLE_STYLE"
 # The profiles setting: a JSON list of profiles.Profile (transcribe_pipeline/profiles.py).

@@ -20,6 +20,7 @@ DEFAULT_STACK_NAME = "TranscriptionPipeline"
 # The stack's outputs (CfnOutput ids, which CloudFormation reports as OutputKey).
 INPUT_BUCKET_NAME = "InputBucketName"
 OUTPUT_BUCKET_NAME = "OutputBucketName"
+LEDGER_TABLE_NAME = "LedgerTableName"
 START_QUEUE_URL = "StartQueueUrl"
 START_DEAD_LETTER_QUEUE_URL = "StartDeadLetterQueueUrl"
 JOB_STATE_DEAD_LETTER_QUEUE_URL = "JobStateDeadLetterQueueUrl"
