@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from localcloud.languages import LanguageRequest
-from localcloud.transcribe_items import Item
+from localcloud.transcribe_items import Item, merge_channels
 
 __all__ = [
     "DecodedAudio",
@@ -68,6 +68,8 @@ class DecodedAudio:
     duration_seconds: float
     container: str  # FFmpeg's demuxer name, e.g. "mp3" or "mov,mp4,m4a,3gp,3g2,mj2"
     source_sample_rate: int
+    # Each channel on its own (s16le 16 kHz), when decoded with split_channels.
+    channels: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class Transcription:
     language_identification: list[tuple[str, float]] = field(default_factory=list)
     # Seconds of speech per language (multi-language identification).
     language_codes: list[tuple[str, float]] = field(default_factory=list)
+    # Channels recognized separately (channel identification); None: recognized as one.
+    number_of_channels: int | None = None
 
     @property
     def identified_language_score(self) -> float | None:
@@ -100,24 +104,40 @@ class Transcription:
             "language_code": self.language_code,
             "language_identification": self.language_identification,
             "language_codes": self.language_codes,
+            "number_of_channels": self.number_of_channels,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Transcription:
         """The inverse of `to_json`."""
         return cls(
-            items=[Item(**item) for item in data["items"]],
+            # JSON has no tuples: the redactions of an item come back as lists.
+            items=[
+                Item(**{**item, "redactions": tuple(tuple(r) for r in item.get("redactions", ()))})
+                for item in data["items"]
+            ],
             duration_seconds=float(data["duration"]),
             container=str(data["container"]),
             source_sample_rate=int(data["sample_rate"]),
             language_code=data["language_code"],
             language_identification=[(c, float(s)) for c, s in data["language_identification"]],
             language_codes=[(c, float(s)) for c, s in data["language_codes"]],
+            number_of_channels=data.get("number_of_channels"),
         )
 
 
-def decode_media(source: bytes | str | os.PathLike[str]) -> DecodedAudio:
-    """Decode the first audio stream of any FFmpeg-readable media to s16le mono 16 kHz."""
+# Channel identification handles two channels at most (docs/transcribe-results.md).
+MAX_CHANNELS = 2
+
+
+def decode_media(
+    source: bytes | str | os.PathLike[str], *, split_channels: bool = False
+) -> DecodedAudio:
+    """Decode the first audio stream of any FFmpeg-readable media to s16le mono 16 kHz.
+
+    With `split_channels`, each channel is also decoded on its own (`DecodedAudio.channels`);
+    media with more than two channels is refused, as channel identification is.
+    """
     import av  # deferred: importing this module must stay cheap for the server
 
     try:
@@ -130,18 +150,42 @@ def decode_media(source: bytes | str | os.PathLike[str]) -> DecodedAudio:
         if not container.streams.audio:
             raise MediaError("The media has no audio stream.")
         stream = container.streams.audio[0]
+        count = stream.codec_context.channels or 1
+        if split_channels and count > MAX_CHANNELS:
+            raise MediaError(
+                f"The media has {count} audio channels; channel identification supports "
+                f"{MAX_CHANNELS} at most."
+            )
+        layout = "mono" if count == 1 else "stereo"
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        # Planar output: one plane per channel, each the same length as the mono mix.
+        splitter = (
+            av.AudioResampler(format="s16p", layout=layout, rate=SAMPLE_RATE)
+            if split_channels
+            else None
+        )
         chunks: list[bytes] = []
+        planes: list[list[bytes]] = [[] for _ in range(count if split_channels else 0)]
         size = 0
+
+        def split(frames: list[Any]) -> None:
+            for out in frames:
+                for channel, plane in enumerate(planes):
+                    plane.append(bytes(out.planes[channel])[: out.samples * 2])
+
         try:
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
                     chunk = bytes(out.planes[0])[: out.samples * 2]
                     chunks.append(chunk)
                     size += len(chunk)
+                if splitter is not None:
+                    split(splitter.resample(frame))
                 if size > MAX_SECONDS * BYTES_PER_SECOND:
                     raise MediaError("The media is longer than the 4 hour maximum.")
             chunks.extend(bytes(o.planes[0])[: o.samples * 2] for o in resampler.resample(None))
+            if splitter is not None:
+                split(splitter.resample(None))
         except av.FFmpegError as exc:
             # Damaged tails are common (truncated uploads); keep what decoded cleanly, as
             # FFmpeg-based tools do, but a file that yields nothing is undecodable.
@@ -156,6 +200,7 @@ def decode_media(source: bytes | str | os.PathLike[str]) -> DecodedAudio:
             duration_seconds=len(pcm) / BYTES_PER_SECOND,
             container=container.format.name,
             source_sample_rate=int(stream.sample_rate or stream.codec_context.sample_rate or 0),
+            channels=tuple(b"".join(plane) for plane in planes),
         )
 
 
@@ -166,29 +211,60 @@ def decode_to_pcm16k(source: bytes | str | os.PathLike[str]) -> tuple[bytes, flo
 
 
 def transcribe_media(
-    source: bytes | str | os.PathLike[str], request: LanguageRequest
+    source: bytes | str | os.PathLike[str],
+    request: LanguageRequest,
+    *,
+    split_channels: bool = False,
 ) -> Transcription:
-    """Decode and recognize one media file in the calling thread (the process's model)."""
+    """Decode and recognize one media file in the calling thread (the process's model).
+
+    With `split_channels` (channel identification) each channel is recognized on its own,
+    its items labelled ``ch_0``, ``ch_1``, and the channels merged by time.
+    """
     from localcloud import whisper_asr  # deferred: the server process never loads the model
 
-    audio = decode_media(source)
-    recognition = whisper_asr.recognizer().recognize(audio.pcm, request)
+    audio = decode_media(source, split_channels=split_channels)
+    model = whisper_asr.recognizer()
+    if not split_channels:
+        recognition = model.recognize(audio.pcm, request)
+        return Transcription(
+            items=recognition.items,
+            duration_seconds=audio.duration_seconds,
+            container=audio.container,
+            source_sample_rate=audio.source_sample_rate,
+            language_code=recognition.language_code,
+            language_identification=recognition.language_identification,
+            language_codes=recognition.language_codes,
+        )
+    recognitions = [model.recognize(pcm, request) for pcm in audio.channels]
+    labelled = [
+        [dataclasses.replace(item, channel_label=f"ch_{n}") for item in recognition.items]
+        for n, recognition in enumerate(recognitions)
+    ]
+    # Identification runs per channel; the job reports the language of the channel with
+    # the most words, and the speech of every channel per language.
+    main = max(recognitions, key=lambda r: len(r.items))
+    seconds: dict[str, float] = {}
+    for recognition in recognitions:
+        for code, duration in recognition.language_codes:
+            seconds[code] = seconds.get(code, 0.0) + duration
     return Transcription(
-        items=recognition.items,
+        items=merge_channels(labelled),
         duration_seconds=audio.duration_seconds,
         container=audio.container,
         source_sample_rate=audio.source_sample_rate,
-        language_code=recognition.language_code,
-        language_identification=recognition.language_identification,
-        language_codes=recognition.language_codes,
+        language_code=main.language_code,
+        language_identification=main.language_identification,
+        language_codes=sorted(seconds.items(), key=lambda pair: -pair[1]),
+        number_of_channels=len(audio.channels),
     )
 
 
 # --- child process --------------------------------------------------------------------
 # Protocol: the parent writes two frames, each an 8-byte big-endian length and its bytes:
-# the LanguageRequest as JSON, then the media. The child answers with one JSON line:
-# {"ok": true, "result": Transcription} or {"ok": false, "kind": "media" | "internal",
-# "reason": "..."}.
+# the request as JSON ({"language": LanguageRequest, "split_channels": bool}), then the media.
+# The child answers with one JSON line: {"ok": true, "result": Transcription} or
+# {"ok": false, "kind": "media" | "internal", "reason": "..."}.
 
 _HEADER = struct.Struct(">Q")
 
@@ -217,7 +293,12 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
             return
         answer: dict[str, Any]
         try:
-            result = transcribe_media(media, LanguageRequest.from_json(json.loads(request)))
+            spec = json.loads(request)
+            result = transcribe_media(
+                media,
+                LanguageRequest.from_json(spec["language"]),
+                split_channels=bool(spec.get("split_channels")),
+            )
             answer = {"ok": True, "result": result.to_json()}
         except MediaError as exc:
             answer = {"ok": False, "kind": "media", "reason": exc.reason}
@@ -265,14 +346,23 @@ class RecognizerProcess:
         LOG.debug("started recognizer process %s", proc.pid)
         return proc
 
-    def transcribe(self, media: bytes, request: LanguageRequest, timeout: float) -> Transcription:
+    def transcribe(
+        self,
+        media: bytes,
+        request: LanguageRequest,
+        timeout: float,
+        *,
+        split_channels: bool = False,
+    ) -> Transcription:
         """Decode and recognize `media` in the child; MediaError or RecognizerError on failure."""
         proc = self._running()
         stdin: IO[bytes] | None = proc.stdin
         stdout: IO[bytes] | None = proc.stdout
         assert stdin is not None and stdout is not None
         try:
-            spec = json.dumps(request.to_json()).encode()
+            spec = json.dumps(
+                {"language": request.to_json(), "split_channels": split_channels}
+            ).encode()
             stdin.write(_HEADER.pack(len(spec)) + spec + _HEADER.pack(len(media)) + media)
             stdin.flush()
             ready, _, _ = select.select([stdout], [], [], timeout)

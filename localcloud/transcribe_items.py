@@ -53,17 +53,38 @@ class Item:
     confidence: float = 0.0
     language_code: str | None = None  # set for multi-language transcripts only
     space_before: bool = True  # how the transcript text joins it to what precedes it
+    channel_label: str | None = None  # "ch_0", "ch_1" with channel identification
+    # (PII entity type, confidence) of a "[PII]" item that replaced redacted words.
+    redactions: tuple[tuple[str, float], ...] = ()
+    vocabulary_filter_match: bool = False  # tagged by a vocabulary filter ("tag")
 
     def to_json(self, item_id: int) -> dict[str, Any]:
         """The item as Transcribe writes it (times and confidences as strings)."""
         out: dict[str, Any] = {"id": item_id, "type": self.kind}
-        out["alternatives"] = [{"confidence": _num(self.confidence), "content": self.content}]
+        if self.channel_label:
+            out["channel_label"] = self.channel_label
+        if self.redactions:
+            # A redacted item has no recognition confidence, only the redaction's
+            # (docs/transcribe-results.md, "Redaction").
+            out["alternatives"] = [
+                {
+                    "content": self.content,
+                    "redactions": [
+                        {"confidence": _num(score), "type": kind, "category": "PII"}
+                        for kind, score in self.redactions
+                    ],
+                }
+            ]
+        else:
+            out["alternatives"] = [{"confidence": _num(self.confidence), "content": self.content}]
         if self.kind == "pronunciation":
             assert self.start is not None and self.end is not None
             out["start_time"] = _num(self.start)
             out["end_time"] = _num(self.end)
         if self.language_code:
             out["language_code"] = self.language_code
+        if self.vocabulary_filter_match:
+            out["vocabularyFilterMatch"] = True
         return out
 
     @classmethod
@@ -208,6 +229,70 @@ def sentences(items: Sequence[Item]) -> list[list[int]]:
     return [g for g in groups if any(items[i].kind == "pronunciation" for i in g)]
 
 
+def merge_channels(channels: Sequence[Sequence[Item]]) -> list[Item]:
+    """The items of every channel in one list ordered by time, each word with its own marks.
+
+    A closing mark stays after the word before it in its channel, an opening mark before the
+    word after it; words that start together keep the order of their channels.
+    """
+    groups: list[tuple[float, int, int, list[Item]]] = []
+
+    def close(group: list[Item], channel: int) -> None:
+        # A group is ordered by its word's start (its marks have no time).
+        start = next((i.start or 0.0 for i in group if i.kind == "pronunciation"), 0.0)
+        groups.append((start, channel, len(groups), group))
+
+    for channel, items in enumerate(channels):
+        current: list[Item] = []
+        opening: list[Item] = []
+        for item in items:
+            if item.kind == "pronunciation":
+                if current:
+                    close(current, channel)
+                current = [*opening, item]
+                opening = []
+            elif item.content in OPENING_MARKS:
+                opening.append(item)
+            else:
+                current.append(item)
+        current.extend(opening)
+        if current:
+            close(current, channel)
+    groups.sort(key=lambda group: group[:3])
+    return [item for *_, group in groups for item in group]
+
+
+def _segment_groups(items: Sequence[Item]) -> list[list[int]]:
+    """Indices of each audio segment: a sentence, of one channel when channels are labelled."""
+    if not any(item.channel_label for item in items):
+        return sentences(items)
+    by_channel: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        by_channel.setdefault(item.channel_label or "", []).append(index)
+    groups = [
+        [indices[k] for k in group]
+        for indices in by_channel.values()
+        for group in sentences([items[i] for i in indices])
+    ]
+
+    def start(group: list[int]) -> float:
+        return next(items[i].start or 0.0 for i in group if items[i].kind == "pronunciation")
+
+    return sorted(groups, key=start)
+
+
+# The seven categories a toxicity score is given for (docs/transcribe-results.md, "Toxicity").
+TOXICITY_CATEGORIES = (
+    "profanity",
+    "hate_speech",
+    "sexual",
+    "insult",
+    "violence_or_threat",
+    "graphic",
+    "harassment_or_abuse",
+)
+
+
 def build_document(
     job_name: str,
     account_id: str,
@@ -216,24 +301,49 @@ def build_document(
     language_code: str | None = None,
     language_identification: Sequence[tuple[str, float]] = (),
     language_codes: Sequence[tuple[str, float]] = (),
+    number_of_channels: int | None = None,
+    toxicity_scores: bool = False,
+    is_redacted: bool | None = None,
 ) -> dict[str, Any]:
-    """The Amazon Transcribe result document of a COMPLETED job (docs/transcribe-results.md)."""
+    """The Amazon Transcribe result document of a COMPLETED job (docs/transcribe-results.md).
+
+    `number_of_channels` (channel identification) adds ``channel_labels``; `toxicity_scores`
+    adds ``toxicity_detection`` with a score of 0 for every segment and category (the local
+    engine does not classify toxicity); `is_redacted` (content redaction) adds ``isRedacted``.
+    """
     segments: list[dict[str, Any]] = []
-    for indices in sentences(items):
+    for indices in _segment_groups(items):
         timed = [items[i] for i in indices if items[i].kind == "pronunciation"]
-        segments.append(
-            {
-                "id": len(segments),
-                "transcript": transcript_text([items[i] for i in indices]),
-                "start_time": _num(timed[0].start or 0.0),
-                "end_time": _num(timed[-1].end or 0.0),
-                "items": indices,
-            }
-        )
+        segment: dict[str, Any] = {
+            "id": len(segments),
+            "transcript": transcript_text([items[i] for i in indices]),
+            "start_time": _num(timed[0].start or 0.0),
+            "end_time": _num(timed[-1].end or 0.0),
+            "items": indices,
+        }
+        if timed[0].channel_label:
+            segment["channel_label"] = timed[0].channel_label
+        segments.append(segment)
     results: dict[str, Any] = {}
     if language_code:
         results["language_code"] = language_code
     results["transcripts"] = [{"transcript": transcript_text(items)}]
+    if number_of_channels is not None:
+        labels = [f"ch_{n}" for n in range(number_of_channels)]
+        results["channel_labels"] = {
+            "channels": [
+                {
+                    "channel_label": label,
+                    "items": [
+                        item.to_json(n)
+                        for n, item in enumerate(items)
+                        if item.channel_label == label
+                    ],
+                }
+                for label in labels
+            ],
+            "number_of_channels": number_of_channels,
+        }
     if language_identification:
         results["language_identification"] = [
             {"score": _num(score), "code": code} for code, score in language_identification
@@ -245,7 +355,22 @@ def build_document(
         ]
     results["items"] = [item.to_json(n) for n, item in enumerate(items)]
     results["audio_segments"] = segments
-    return {"jobName": job_name, "accountId": account_id, "status": "COMPLETED", "results": results}
+    if toxicity_scores:
+        results["toxicity_detection"] = [
+            {
+                "text": segment["transcript"],
+                "toxicity": 0.0,
+                "categories": dict.fromkeys(TOXICITY_CATEGORIES, 0.0),
+                "start_time": float(segment["start_time"]),
+                "end_time": float(segment["end_time"]),
+            }
+            for segment in segments
+        ]
+    document: dict[str, Any] = {"jobName": job_name, "accountId": account_id}
+    if is_redacted is not None:
+        document["isRedacted"] = is_redacted
+    document.update(results=results, status="COMPLETED")
+    return document
 
 
 # --- subtitles ------------------------------------------------------------------------

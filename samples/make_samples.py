@@ -187,7 +187,13 @@ def main() -> None:
     rng = random.Random(20240601)  # seeded, so regeneration does not churn the repository
     # The non-English clips have a generator of their own: adding one changes no other file.
     other_rng = random.Random(20240602)
-    clips = [(c, rng) for c in spec["clips"]] + [(c, other_rng) for c in spec["non_english"]]
+    # So have the clips that speak PII (content redaction).
+    pii_rng = random.Random(20240603)
+    clips = (
+        [(c, rng) for c in spec["clips"]]
+        + [(c, other_rng) for c in spec["non_english"]]
+        + [(c, pii_rng) for c in spec["pii"]]
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for clip, clip_rng in clips:
             # One flite call per sentence, joined by a pause as a speaker would make (flite

@@ -126,7 +126,12 @@ class WorkerPool:
         if len(media) > MAX_MEDIA_BYTES:
             return Outcome(failure_reason="The media file is larger than the 2 GB maximum.")
         try:
-            result = recognizer.transcribe(media, languages, self._options.job_timeout_seconds)
+            result = recognizer.transcribe(
+                media,
+                languages,
+                self._options.job_timeout_seconds,
+                split_channels=bool((req.get("Settings") or {}).get("ChannelIdentification")),
+            )
         except MediaError as exc:
             return Outcome(failure_reason=f"The media file could not be decoded: {exc.reason}")
         except RecognizerError as exc:

@@ -57,6 +57,7 @@ class Job:
     # Where the results were written: bucket, JSON key, subtitle keys.
     output_bucket: str | None = None
     transcript_key: str | None = None
+    redacted_transcript_key: str | None = None
     subtitle_keys: list[str] = field(default_factory=list)
     # Base URL of service-managed result URIs (the local endpoint).
     service_endpoint: str = "http://localhost:4566"
@@ -75,6 +76,15 @@ class Job:
         # each Get/List; the local one is signed for the local endpoint.
         return s3.presign(self.service_endpoint, self.region, self.output_bucket, key)
 
+    def _transcript(self) -> dict[str, str] | None:
+        """The Transcript structure: the result's URI, the redacted result's with redaction."""
+        uris = {
+            "TranscriptFileUri": self.transcript_key,
+            "RedactedTranscriptFileUri": self.redacted_transcript_key,
+        }
+        found = {name: self.uri(key) for name, key in uris.items() if key}
+        return found or None
+
     def describe(self) -> dict[str, Any]:
         """The TranscriptionJob structure of Start/GetTranscriptionJob."""
         req = self.request
@@ -86,9 +96,7 @@ class Job:
             "MediaSampleRateHertz": self.media_sample_rate,
             "MediaFormat": self.media_format,
             "Media": req["Media"],
-            "Transcript": {"TranscriptFileUri": self.uri(self.transcript_key)}
-            if self.transcript_key
-            else None,
+            "Transcript": self._transcript(),
             "StartTime": self.start_time,
             "CreationTime": self.creation_time,
             "CompletionTime": self.completion_time,
@@ -154,6 +162,7 @@ class Outcome:
     identified_language_score: float | None = None
     output_bucket: str | None = None
     transcript_key: str | None = None
+    redacted_transcript_key: str | None = None
     subtitle_keys: tuple[str, ...] = ()
 
 
@@ -325,6 +334,7 @@ class JobTable:
             job.identified_language_score = outcome.identified_language_score
             job.output_bucket = outcome.output_bucket
             job.transcript_key = outcome.transcript_key
+            job.redacted_transcript_key = outcome.redacted_transcript_key
             job.subtitle_keys = list(outcome.subtitle_keys)
             ended = replace(job)
         LOG.info(

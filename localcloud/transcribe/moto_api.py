@@ -1,9 +1,12 @@
-"""Installing the local Transcribe into moto: its four batch operations answered by the service.
+"""Installing the local Transcribe into moto: its batch operations answered by the service.
 
 moto 5.2.5's Transcribe (``moto/transcribe``) advances a job one state per
-GetTranscriptionJob call, validates nothing, writes nothing and emits no event. `install()`
-replaces the four batch operations of its HTTP layer (``TranscribeResponse.start_/get_/
-list_/delete_transcription_job``) with `TranscribeService`; `shutdown()` restores them.
+GetTranscriptionJob call, validates nothing, writes nothing and emits no event, and has no
+vocabulary filters or language models. `install()` replaces the four batch operations of its
+HTTP layer (``TranscribeResponse.start_/get_/list_/delete_transcription_job``) with
+`TranscribeService` and adds the vocabulary filter and language model operations
+(``create_/get_/list_/delete_vocabulary_filter``, ``create_/describe_/list_/
+delete_language_model``); `shutdown()` restores moto's class as it was.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class _Installed:
     def __init__(self) -> None:
         self.service: TranscribeService | None = None
         self.originals: dict[str, Any] = {}
+        self.added: set[str] = set()
         self.lock = threading.Lock()
 
 
@@ -90,11 +94,42 @@ def _delete_transcription_job(self: Any) -> Any:
     return EmptyResult()
 
 
+def _result(call: Callable[[TranscribeService, str, str, dict[str, Any]], Any]) -> Any:
+    """A moto operation answering with `call(service, account, region, params)`."""
+
+    def operation(self: Any) -> Any:
+        from moto.core.responses import ActionResult, EmptyResult
+
+        answer = call(_require_service(), self.current_account, self.region, _params(self))
+        return EmptyResult() if answer is None else ActionResult(answer)
+
+    return operation
+
+
 _PATCHES: dict[str, Callable[[Any], Any]] = {
     "start_transcription_job": _start_transcription_job,
     "get_transcription_job": _get_transcription_job,
     "list_transcription_jobs": _list_transcription_jobs,
     "delete_transcription_job": _delete_transcription_job,
+}
+# Operations moto 5.2.5 does not define at all: added by install(), removed by shutdown().
+_ADDED: dict[str, Callable[[Any], Any]] = {
+    "create_vocabulary_filter": _result(lambda s, a, r, p: s.create_vocabulary_filter(a, r, p)),
+    "get_vocabulary_filter": _result(
+        lambda s, a, r, p: s.get_vocabulary_filter(a, r, p.get("VocabularyFilterName", ""))
+    ),
+    "list_vocabulary_filters": _result(lambda s, a, r, p: s.list_vocabulary_filters(a, r, p)),
+    "delete_vocabulary_filter": _result(
+        lambda s, a, r, p: s.delete_vocabulary_filter(a, r, p.get("VocabularyFilterName", ""))
+    ),
+    "create_language_model": _result(lambda s, a, r, p: s.create_language_model(a, r, p)),
+    "describe_language_model": _result(
+        lambda s, a, r, p: s.describe_language_model(a, r, p.get("ModelName", ""))
+    ),
+    "list_language_models": _result(lambda s, a, r, p: s.list_language_models(a, r, p)),
+    "delete_language_model": _result(
+        lambda s, a, r, p: s.delete_language_model(a, r, p.get("ModelName", ""))
+    ),
 }
 
 
@@ -119,6 +154,12 @@ def install(
             # an upgrade moves them (KeyError) rather than patch nothing.
             _installed.originals.setdefault(name, TranscribeResponse.__dict__[name])
             setattr(TranscribeResponse, name, patch)
+        for name, added in _ADDED.items():
+            # Fail loudly if an upgrade of moto starts serving one of these itself.
+            if name in TranscribeResponse.__dict__ and name not in _installed.added:
+                raise RuntimeError(f"moto now defines TranscribeResponse.{name}: review _ADDED")
+            setattr(TranscribeResponse, name, added)
+            _installed.added.add(name)
         service = TranscribeService(opts)
         service.start()
         _installed.service = service
@@ -137,6 +178,9 @@ def shutdown() -> None:
         for name, original in _installed.originals.items():
             setattr(TranscribeResponse, name, original)
         _installed.originals.clear()
+        for name in _installed.added:
+            delattr(TranscribeResponse, name)
+        _installed.added.clear()
 
 
 def service() -> TranscribeService | None:

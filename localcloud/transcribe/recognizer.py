@@ -1,8 +1,10 @@
 """The seam between the engine and speech recognition: the one module that names the recognizer.
 
 Each worker of the engine calls `open_recognizer(options)` once, then
-`SpeechRecognizer.transcribe(media, languages, timeout)` for each of its jobs, and `close()` at
-shutdown. A recognizer decodes the media bytes and recognizes the speech; it raises `MediaError` for
+`SpeechRecognizer.transcribe(media, languages, timeout, split_channels=...)` for each of its jobs,
+and `close()` at shutdown. With `split_channels` (channel identification) a recognizer
+recognizes each channel of the media on its own and labels its items ``ch_0``/``ch_1``.
+A recognizer decodes the media bytes and recognizes the speech; it raises `MediaError` for
 media it cannot use (the job FAILS with that reason) and `RecognizerError` when it fails
 itself. Replacing the speech engine means returning another `SpeechRecognizer` from
 `open_recognizer`; nothing else in the package imports `localcloud.asr`.
@@ -39,7 +41,14 @@ __all__ = [
 class SpeechRecognizer(Protocol):
     """Decodes and recognizes one media file at a time (one per worker, not thread-safe)."""
 
-    def transcribe(self, media: bytes, request: LanguageRequest, timeout: float) -> Transcription:
+    def transcribe(
+        self,
+        media: bytes,
+        request: LanguageRequest,
+        timeout: float,
+        *,
+        split_channels: bool = False,
+    ) -> Transcription:
         """Transcribe one media file; MediaError or RecognizerError on failure."""
         ...
 
@@ -55,9 +64,16 @@ class SpeechRecognizer(Protocol):
 class InThreadRecognizer:
     """Recognize in the calling thread (isolation="thread")."""
 
-    def transcribe(self, media: bytes, request: LanguageRequest, timeout: float) -> Transcription:
+    def transcribe(
+        self,
+        media: bytes,
+        request: LanguageRequest,
+        timeout: float,
+        *,
+        split_channels: bool = False,
+    ) -> Transcription:
         """Transcribe one media file; `timeout` is not enforced in-thread."""
-        return asr.transcribe_media(media, request)
+        return asr.transcribe_media(media, request, split_channels=split_channels)
 
     def warm(self) -> None:
         """Nothing to start: the model loads in the worker thread at its first job."""

@@ -1,10 +1,14 @@
-"""The local Transcribe's four batch operations: Start, Get, List and DeleteTranscriptionJob.
+"""The local Transcribe's batch operations: Start, Get, List and DeleteTranscriptionJob, and
+the vocabulary filter and language model operations moto lacks (`resources`).
 
 StartTranscriptionJob, in the order the checks run:
 
 * more than `TranscribeOptions.start_calls_per_second` calls per second (25, the default
   quota) are refused with ``LimitExceededException``;
-* the request is validated (`validation`): ``BadRequestException`` in AWS's wording;
+* the request is validated (`validation`): ``BadRequestException`` in AWS's wording, the
+  model's constraints, then the cross-field rules, then the feature combinations AWS
+  refuses (redaction, toxicity, language models; docs/transcribe-features.md), then the
+  named vocabularies, vocabulary filters and language models must exist;
 * a job name already in use raises ``ConflictException``;
 * the media object is checked at start: a missing bucket or key is rejected with
   ``BadRequestException`` ("The S3 URI that you provided can't be accessed..."), so the
@@ -28,7 +32,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from localcloud.transcribe import s3
+from localcloud.transcribe import resources, s3
 from localcloud.transcribe.engine import WorkerPool
 from localcloud.transcribe.errors import (
     MEDIA_ACCESS_MESSAGE,
@@ -39,6 +43,7 @@ from localcloud.transcribe.errors import (
 from localcloud.transcribe.jobs import Job, JobTable
 from localcloud.transcribe.options import TranscribeOptions
 from localcloud.transcribe.validation import (
+    check_feature_rules,
     check_start_rules,
     check_vocabulary,
     parse_media_uri,
@@ -94,6 +99,7 @@ class TranscribeService:
             raise LimitExceededError(START_RATE_MESSAGE)
         validate_request("StartTranscriptionJob", params)
         check_start_rules(params)
+        check_feature_rules(params)
         check_vocabulary(account_id, region, params)
         bucket, key = parse_media_uri(params["Media"]["MediaFileUri"])
         name = params["TranscriptionJobName"]
@@ -152,6 +158,71 @@ class TranscribeService:
         """DeleteTranscriptionJob (a running job is abandoned: its results are not written)."""
         validate_request("DeleteTranscriptionJob", {"TranscriptionJobName": name})
         self._jobs.delete(account_id, region, name)
+
+    # --- vocabulary filters and language models (`resources`) ---
+
+    def create_vocabulary_filter(
+        self, account_id: str, region: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """CreateVocabularyFilter."""
+        validate_request("CreateVocabularyFilter", params)
+        return resources.create_vocabulary_filter(
+            account_id, region, params, self.options.endpoint_url
+        )
+
+    def get_vocabulary_filter(self, account_id: str, region: str, name: str) -> dict[str, Any]:
+        """GetVocabularyFilter."""
+        validate_request("GetVocabularyFilter", {"VocabularyFilterName": name})
+        return resources.get_vocabulary_filter(account_id, region, name, self.options.endpoint_url)
+
+    def list_vocabulary_filters(
+        self, account_id: str, region: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """ListVocabularyFilters."""
+        validate_request("ListVocabularyFilters", params)
+        return resources.list_vocabulary_filters(
+            account_id,
+            region,
+            name_contains=params.get("NameContains"),
+            next_token=params.get("NextToken"),
+            max_results=params.get("MaxResults"),
+        )
+
+    def delete_vocabulary_filter(self, account_id: str, region: str, name: str) -> None:
+        """DeleteVocabularyFilter."""
+        validate_request("DeleteVocabularyFilter", {"VocabularyFilterName": name})
+        resources.delete_vocabulary_filter(account_id, region, name)
+
+    def create_language_model(
+        self, account_id: str, region: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """CreateLanguageModel."""
+        validate_request("CreateLanguageModel", params)
+        return resources.create_language_model(account_id, region, params)
+
+    def describe_language_model(self, account_id: str, region: str, name: str) -> dict[str, Any]:
+        """DescribeLanguageModel."""
+        validate_request("DescribeLanguageModel", {"ModelName": name})
+        return resources.describe_language_model(account_id, region, name)
+
+    def list_language_models(
+        self, account_id: str, region: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """ListLanguageModels."""
+        validate_request("ListLanguageModels", params)
+        return resources.list_language_models(
+            account_id,
+            region,
+            status=params.get("StatusEquals"),
+            name_contains=params.get("NameContains"),
+            next_token=params.get("NextToken"),
+            max_results=params.get("MaxResults"),
+        )
+
+    def delete_language_model(self, account_id: str, region: str, name: str) -> None:
+        """DeleteLanguageModel."""
+        validate_request("DeleteLanguageModel", {"ModelName": name})
+        resources.delete_language_model(account_id, region, name)
 
     def jobs(self, account_id: str, region: str) -> list[Job]:
         """A snapshot of the jobs of one account and region (for diagnostics and tests)."""

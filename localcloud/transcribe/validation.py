@@ -186,6 +186,12 @@ def check_start_rules(params: dict[str, Any]) -> None:
         and not per_language_filter
     ):
         raise BadRequestError("VocabularyFilterMethod requires VocabularyFilterName.")
+    if (settings.get("VocabularyFilterName") or per_language_filter) and not settings.get(
+        "VocabularyFilterMethod"
+    ):
+        raise BadRequestError(
+            "When you include VocabularyFilterName, you must also include VocabularyFilterMethod."
+        )
     execution = params.get("JobExecutionSettings") or {}
     if execution.get("AllowDeferredExecution") and not execution.get("DataAccessRoleArn"):
         raise BadRequestError(
@@ -193,6 +199,48 @@ def check_start_rules(params: dict[str, Any]) -> None:
         )
     if params.get("OutputKey") and not params.get("OutputBucketName"):
         raise BadRequestError("OutputKey can be used only together with OutputBucketName.")
+
+
+# Languages of batch PII redaction (docs/transcribe-features.md, "Content redaction").
+REDACTION_LANGUAGES = ("en-US", "es-US")
+# The one language of toxicity detection (docs/transcribe-features.md, "Toxicity detection").
+TOXICITY_LANGUAGES = ("en-US",)
+
+
+def check_feature_rules(params: dict[str, Any]) -> None:
+    """The feature combinations Transcribe refuses (docs/transcribe-features.md), in order."""
+    identifies = [p for p in ("IdentifyLanguage", "IdentifyMultipleLanguages") if params.get(p)]
+    language = params.get("LanguageCode")
+    if params.get("ContentRedaction"):
+        if identifies:
+            raise BadRequestError(
+                f"ContentRedaction isn't supported with language identification ({identifies[0]})."
+                " Specify a LanguageCode and try your request again."
+            )
+        if language not in REDACTION_LANGUAGES:
+            raise BadRequestError(
+                f"ContentRedaction isn't supported for the language code {language}. Supported "
+                f"language codes: {', '.join(REDACTION_LANGUAGES)}."
+            )
+    language_models = [
+        entry["LanguageModelName"]
+        for entry in (params.get("LanguageIdSettings") or {}).values()
+        if entry.get("LanguageModelName")
+    ]
+    if (params.get("ModelSettings") or {}).get("LanguageModelName"):
+        language_models.append(params["ModelSettings"]["LanguageModelName"])
+    if params.get("IdentifyMultipleLanguages") and language_models:
+        raise BadRequestError(
+            "Custom language models aren't supported with IdentifyMultipleLanguages."
+        )
+    if params.get("ToxicityDetection"):
+        if identifies or language not in TOXICITY_LANGUAGES:
+            raise BadRequestError(
+                "ToxicityDetection is supported only with the language code "
+                f"{', '.join(TOXICITY_LANGUAGES)}, without language identification."
+            )
+        if language_models:
+            raise BadRequestError("ToxicityDetection isn't supported with custom language models.")
 
 
 def parse_media_uri(uri: str) -> tuple[str, str]:
@@ -217,16 +265,29 @@ def parse_media_uri(uri: str) -> tuple[str, str]:
 
 
 def check_vocabulary(account_id: str, region: str, params: dict[str, Any]) -> None:
-    """Raise BadRequestError when the request names a custom vocabulary that does not exist."""
-    # As moto and AWS: a named custom vocabulary must exist (the local engine does not
-    # use it, but a pipeline configured with a missing one must fail here too).
-    name = (params.get("Settings") or {}).get("VocabularyName")
-    if not name:
-        return
+    """Raise BadRequestError when the request names a vocabulary, vocabulary filter or
+    language model that does not exist (in Settings, ModelSettings or LanguageIdSettings)."""
+    # As AWS: a named resource must exist. The local engine applies filters; vocabularies
+    # and language models only have to exist (README, "What differs from AWS").
     from moto.transcribe.models import transcribe_backends
 
-    if name not in transcribe_backends[account_id][region].vocabularies:
-        raise BadRequestError(
-            "The requested vocabulary couldn't be found. Check the vocabulary name and "
-            "try your request again."
-        )
+    from localcloud.transcribe import resources
+
+    settings = params.get("Settings") or {}
+    entries = [settings, *(params.get("LanguageIdSettings") or {}).values()]
+    vocabularies = transcribe_backends[account_id][region].vocabularies
+    for entry in entries:
+        name = entry.get("VocabularyName")
+        if name and name not in vocabularies:
+            raise BadRequestError(
+                "The requested vocabulary couldn't be found. Check the vocabulary name and "
+                "try your request again."
+            )
+    for entry in entries:
+        name = entry.get("VocabularyFilterName")
+        if name and resources.find_vocabulary_filter(account_id, region, name) is None:
+            raise BadRequestError(resources.FILTER_NOT_FOUND)
+    for entry in [params.get("ModelSettings") or {}, *entries[1:]]:
+        name = entry.get("LanguageModelName")
+        if name and resources.find_language_model(account_id, region, name) is None:
+            raise BadRequestError(resources.MODEL_NOT_FOUND)

@@ -10,12 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from localcloud.transcribe_items import (
+    TOXICITY_CATEGORIES,
     Item,
     RecognizedWord,
     Window,
     build_document,
     cues,
     items_from_words,
+    merge_channels,
     merge_windows,
     plan_windows,
     to_srt,
@@ -289,3 +291,101 @@ def test_cues_keep_every_item_in_order_within_the_size_limits(
         count = len(cue.text.split())
         assert count <= 12
         assert count == 1 or cue.end - cue.start <= 7.0
+
+
+# --- channels, toxicity, redaction in the document ---------------------------------------
+
+
+def _channel(label: str, *timed: tuple[str, float]) -> list[Item]:
+    items: list[Item] = []
+    for word, start in timed:
+        if word in {".", ","}:
+            items.append(Item("punctuation", word, space_before=False, channel_label=label))
+        else:
+            items.append(Item.pronunciation(word, start, start + 0.3, 0.9, channel_label=label))
+    return items
+
+
+def test_merge_channels_orders_words_by_time_and_keeps_marks_with_their_words() -> None:
+    agent = _channel("ch_0", ("Hello", 0.0), (".", 0), ("Bye", 3.0), (".", 0))
+    caller = _channel("ch_1", ("Hi", 1.0), (",", 0), ("thanks", 1.5), (".", 0))
+
+    merged = merge_channels([agent, caller])
+
+    assert [(i.content, i.channel_label) for i in merged] == [
+        ("Hello", "ch_0"),
+        (".", "ch_0"),
+        ("Hi", "ch_1"),
+        (",", "ch_1"),
+        ("thanks", "ch_1"),
+        (".", "ch_1"),
+        ("Bye", "ch_0"),
+        (".", "ch_0"),
+    ]
+
+
+def test_a_channel_document_groups_items_per_channel_and_merges_them_in_results_items() -> None:
+    merged = merge_channels(
+        [
+            _channel("ch_0", ("Hello", 0.0), (".", 0)),
+            _channel("ch_1", ("Hi", 1.0), ("there", 1.4), (".", 0)),
+        ]
+    )
+
+    results = build_document("job", "123", merged, number_of_channels=2)["results"]
+
+    channels = results["channel_labels"]["channels"]
+    assert results["channel_labels"]["number_of_channels"] == 2
+    assert [c["channel_label"] for c in channels] == ["ch_0", "ch_1"]
+    assert [i["alternatives"][0]["content"] for i in channels[1]["items"]] == ["Hi", "there", "."]
+    assert all(i["channel_label"] == "ch_1" for i in channels[1]["items"])
+    assert [i["channel_label"] for i in results["items"]] == [
+        "ch_0",
+        "ch_0",
+        "ch_1",
+        "ch_1",
+        "ch_1",
+    ]
+    assert results["transcripts"] == [{"transcript": "Hello. Hi there."}]
+    assert [(s["transcript"], s["channel_label"]) for s in results["audio_segments"]] == [
+        ("Hello.", "ch_0"),
+        ("Hi there.", "ch_1"),
+    ]
+
+
+def test_a_mono_file_with_channel_identification_has_one_channel() -> None:
+    items = _channel("ch_0", ("Hello", 0.0))
+
+    labels = build_document("job", "123", items, number_of_channels=1)["results"]["channel_labels"]
+
+    assert labels["number_of_channels"] == 1
+    assert [c["channel_label"] for c in labels["channels"]] == ["ch_0"]
+
+
+def test_toxicity_detection_scores_every_segment_zero_in_each_of_the_seven_categories() -> None:
+    items = _channel("ch_0", ("Hello", 0.0), (".", 0), ("Bye", 2.0), (".", 0))
+
+    toxicity = build_document("job", "123", items, toxicity_scores=True)["results"][
+        "toxicity_detection"
+    ]
+
+    assert [t["text"] for t in toxicity] == ["Hello.", "Bye."]
+    assert toxicity[1]["start_time"] == 2.0 and toxicity[1]["end_time"] == 2.3
+    assert all(t["toxicity"] == 0.0 for t in toxicity)
+    assert set(toxicity[0]["categories"]) == set(TOXICITY_CATEGORIES)
+    assert len(TOXICITY_CATEGORIES) == 7
+
+
+def test_a_redaction_document_says_whether_it_is_redacted() -> None:
+    assert build_document("job", "1", [], is_redacted=True)["isRedacted"] is True
+    assert build_document("job", "1", [], is_redacted=False)["isRedacted"] is False
+    assert "isRedacted" not in build_document("job", "1", [])
+
+
+def test_merge_channels_orders_a_word_followed_by_a_mark_by_the_words_own_start() -> None:
+    agent = _channel("ch_0", ("Later", 5.0), (".", 0), ("Bye", 6.0))
+    caller = _channel("ch_1", ("Hi", 1.0))
+
+    merged = merge_channels([agent, caller])
+
+    assert [i.content for i in merged] == ["Hi", "Later", ".", "Bye"]

@@ -158,12 +158,18 @@ def test_install_replaces_moto_transcribe_operations_and_shutdown_restores_them(
     ]
     originals = [TranscribeResponse.__dict__[n] for n in names]
 
+    added = ["create_vocabulary_filter", "get_vocabulary_filter", "describe_language_model"]
+    assert not any(n in TranscribeResponse.__dict__ for n in added)  # moto lacks them
+
     local_transcribe.install(TranscribeOptions(concurrency=1))
     patched = [TranscribeResponse.__dict__[n] for n in names]
+    served = [n in TranscribeResponse.__dict__ for n in added]
     local_transcribe.shutdown()
 
     assert all(p is not o for p, o in zip(patched, originals, strict=True))
+    assert served == [True, True, True]
     assert [TranscribeResponse.__dict__[n] for n in names] == originals
+    assert not any(n in TranscribeResponse.__dict__ for n in added)
     assert local_transcribe.service() is None
 
 
@@ -547,6 +553,25 @@ VALID_NAME = "valid-name"
         ),
         ({"Settings": {"VocabularyName": "no-such-vocabulary"}}, "vocabulary couldn't be found"),
         ({"Settings": {"VocabularyFilterMethod": "mask"}}, "requires VocabularyFilterName"),
+        (
+            {
+                "ContentRedaction": {"RedactionType": "PII", "RedactionOutput": "redacted"},
+                "LanguageCode": "de-DE",
+            },
+            "isn't supported for the language code de-DE",
+        ),
+        (
+            {
+                "ToxicityDetection": [{"ToxicityCategories": ["ALL"]}],
+                "LanguageCode": None,
+                "IdentifyLanguage": True,
+            },
+            "without language identification",
+        ),
+        (
+            {"Settings": {"VocabularyFilterName": "nope", "VocabularyFilterMethod": "remove"}},
+            "vocabulary filter couldn't be found",
+        ),
         ({"Media": {"MediaFileUri": "s3://media-missing-bucket/a.mp3"}}, "can't be accessed"),
     ],
 )
@@ -568,6 +593,9 @@ def test_a_filter_method_with_filters_named_per_identified_language_is_accepted(
 ) -> None:
     # A profile's per-language filters travel in LanguageIdSettings; the method has no
     # per-language member, so it stays in Settings (docs/transcribe-features.md).
+    cloud.transcribe.create_vocabulary_filter(
+        VocabularyFilterName="en-filter", LanguageCode="en-US", Words=["secret"]
+    )
     job = cloud.start(
         "filter-per-language",
         "too-short.wav",
@@ -579,6 +607,157 @@ def test_a_filter_method_with_filters_named_per_identified_language_is_accepted(
     )
 
     assert job["TranscriptionJobName"] == "filter-per-language"
+
+
+def _stereo(left: bytes, right: bytes) -> bytes:
+    """A 16 kHz stereo WAV of two mono s16le signals, the shorter padded with silence."""
+    import numpy as np
+
+    frames = max(len(left), len(right)) // 2
+    both = np.zeros((frames, 2), dtype=np.int16)
+    for channel, pcm in enumerate((left, right)):
+        samples = np.frombuffer(pcm, dtype=np.int16)
+        both[: len(samples), channel] = samples
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(2)
+        wav.setsampwidth(2)
+        wav.setframerate(16_000)
+        wav.writeframes(both.tobytes())
+    return out.getvalue()
+
+
+def _spoken(items: list[dict[str, Any]]) -> str:
+    return " ".join(i["alternatives"][0]["content"] for i in items if i["type"] == "pronunciation")
+
+
+def test_channel_identification_recognizes_each_channel_and_labels_its_words(
+    cloud: Cloud,
+) -> None:
+    agent, _ = decode_to_pcm16k(SAMPLES / "hello-pipeline.wav")
+    caller, _ = decode_to_pcm16k(SAMPLES / "weather.flac")
+    # The caller answers after the agent, on the other channel.
+    pause = b"\x00\x00" * int(16_000 * 11.5)
+    cloud.s3.put_object(Bucket=cloud.media, Key="call.wav", Body=_stereo(agent, pause + caller))
+
+    cloud.start("two-channels", "call.wav", Settings={"ChannelIdentification": True})
+    job, _ = cloud.finish("two-channels")
+    results = json.loads(cloud.read("two-channels.json"))["results"]
+
+    assert job["TranscriptionJobStatus"] == "COMPLETED", job.get("FailureReason")
+    labels = results["channel_labels"]
+    assert labels["number_of_channels"] == 2
+    ch_0, ch_1 = labels["channels"]
+    assert (ch_0["channel_label"], ch_1["channel_label"]) == ("ch_0", "ch_1")
+    assert wer(TEXTS["hello-pipeline"], _spoken(ch_0["items"])) <= 0.15
+    assert wer(TEXTS["weather"], _spoken(ch_1["items"])) <= 0.15
+    words = [i for i in results["items"] if i["type"] == "pronunciation"]
+    assert [float(i["start_time"]) for i in words] == sorted(float(i["start_time"]) for i in words)
+    switch = [i["channel_label"] for i in words]
+    assert switch == sorted(switch)  # all ch_0 (the agent first), then all ch_1
+
+
+def test_a_mono_file_with_channel_identification_is_one_channel(cloud: Cloud) -> None:
+    cloud.start("mono-channels", "meeting.ogg", Settings={"ChannelIdentification": True})
+    job, _ = cloud.finish("mono-channels")
+    results = json.loads(cloud.read("mono-channels.json"))["results"]
+
+    assert job["TranscriptionJobStatus"] == "COMPLETED", job.get("FailureReason")
+    assert results["channel_labels"]["number_of_channels"] == 1
+    assert wer(TEXTS["meeting"], _spoken(results["channel_labels"]["channels"][0]["items"])) <= 0.15
+
+
+def test_redaction_replaces_a_spoken_phone_number_and_keeps_the_unredacted_copy(
+    cloud: Cloud,
+) -> None:
+    redaction = {"RedactionType": "PII", "RedactionOutput": "redacted_and_unredacted"}
+    cloud.start("callback", "callback.mp3", ContentRedaction=redaction)
+    job, _ = cloud.finish("callback")
+    redacted = json.loads(cloud.read("redacted-callback.json"))
+    unredacted = json.loads(cloud.read("callback.json"))
+
+    assert job["Transcript"] == {
+        "TranscriptFileUri": f"https://s3.us-east-1.amazonaws.com/{cloud.output}/callback.json",
+        "RedactedTranscriptFileUri": (
+            f"https://s3.us-east-1.amazonaws.com/{cloud.output}/redacted-callback.json"
+        ),
+    }
+    text = redacted["results"]["transcripts"][0]["transcript"]
+    assert "[PII]" in text and not re.search(r"\d{3}", text)
+    assert redacted["isRedacted"] is True and unredacted["isRedacted"] is False
+    types = [
+        r["type"]
+        for i in redacted["results"]["items"]
+        for r in i["alternatives"][0].get("redactions", [])
+    ]
+    assert types == ["PHONE"]
+    assert re.search(r"\d{3}", unredacted["results"]["transcripts"][0]["transcript"])
+
+
+def test_a_vocabulary_filter_masks_recognized_words(cloud: Cloud) -> None:
+    cloud.transcribe.create_vocabulary_filter(
+        VocabularyFilterName="weather-words", LanguageCode="en-US", Words=["sunny", "warm"]
+    )
+
+    cloud.start(
+        "masked",
+        "weather.flac",
+        Settings={"VocabularyFilterName": "weather-words", "VocabularyFilterMethod": "mask"},
+    )
+    job, _ = cloud.finish("masked")
+    text = json.loads(cloud.read("masked.json"))["results"]["transcripts"][0]["transcript"]
+
+    assert job["Settings"]["VocabularyFilterMethod"] == "mask"
+    assert "sunny and warm" not in text and "*** and ***" in text
+
+
+def test_toxicity_detection_writes_zero_scores_per_segment(cloud: Cloud) -> None:
+    cloud.start("scored", "library.amr", ToxicityDetection=[{"ToxicityCategories": ["ALL"]}])
+    job, _ = cloud.finish("scored")
+    results = json.loads(cloud.read("scored.json"))["results"]
+
+    assert job["ToxicityDetection"] == [{"ToxicityCategories": ["ALL"]}]
+    scores = results["toxicity_detection"]
+    assert [s["text"] for s in scores] == [s["transcript"] for s in results["audio_segments"]]
+    assert {s["toxicity"] for s in scores} == {0.0}
+
+
+def test_vocabulary_filter_and_language_model_apis_answer_through_boto3(cloud: Cloud) -> None:
+    transcribe = cloud.transcribe
+    transcribe.create_vocabulary_filter(
+        VocabularyFilterName="api-filter", LanguageCode="en-US", Words=["one"]
+    )
+    transcribe.create_language_model(
+        LanguageCode="en-US",
+        BaseModelName="WideBand",
+        ModelName="api-model",
+        InputDataConfig={
+            "S3Uri": f"s3://{cloud.media}/training/",
+            "DataAccessRoleArn": "arn:aws:iam::123456789012:role/clm",
+        },
+    )
+
+    got = transcribe.get_vocabulary_filter(VocabularyFilterName="api-filter")
+    with urllib.request.urlopen(got["DownloadUri"], timeout=10) as response:
+        words = response.read().decode()
+    described = transcribe.describe_language_model(ModelName="api-model")["LanguageModel"]
+    filters = transcribe.list_vocabulary_filters(NameContains="api-")["VocabularyFilters"]
+    models = transcribe.list_language_models(NameContains="api-")["Models"]
+    transcribe.delete_vocabulary_filter(VocabularyFilterName="api-filter")
+    with pytest.raises(ClientError) as missing:
+        transcribe.get_vocabulary_filter(VocabularyFilterName="api-filter")
+
+    assert words == "one"
+    assert described["ModelStatus"] == "COMPLETED"
+    assert [f["VocabularyFilterName"] for f in filters] == ["api-filter"]
+    assert [m["ModelName"] for m in models] == ["api-model"]
+    assert missing.value.response["Error"] == {
+        "Code": "BadRequestException",
+        "Message": (
+            "The requested vocabulary filter couldn't be found. Check the vocabulary filter "
+            "name and try your request again."
+        ),
+    }
 
 
 def test_missing_media_object_is_rejected_at_start(cloud: Cloud) -> None:
