@@ -24,7 +24,7 @@ def pipeline_key(scope: Construct, construct_id: str, *, retain_data: bool) -> k
     return kms.Key(
         scope,
         construct_id,
-        description="Transcription pipeline: buckets, queues, topic and Transcribe output",
+        description="Transcription pipeline: buckets, queues, topic, ledger and Transcribe output",
         enable_key_rotation=True,
         pending_window=Duration.days(7),
         # Deleting the key makes retained objects unreadable: it stays when the data stays.

@@ -15,6 +15,7 @@ from stacks.config import PipelineConfig
 from stacks.encryption import pipeline_key
 from stacks.job_starter import JobStarter
 from stacks.job_state import JobStateHandler
+from stacks.ledger import Ledger, allow_outcome_events
 from stacks.monitoring import Monitoring
 from stacks.storage import Storage
 from transcribe_pipeline import environment as names
@@ -48,11 +49,13 @@ class PipelineStack(Stack):
             else None
         )
         storage = Storage(self, "Storage", retain_data=config.retain_data, encryption_key=key)
+        ledger = Ledger(self, "Ledger", retain_data=config.retain_data, encryption_key=key)
         topic = self._topic(config.notification_email, key)
         retention = _RETENTION[config.log_retention_days]
         environment = {
             names.INPUT_BUCKET: storage.input_bucket.bucket_name,
             names.OUTPUT_BUCKET: storage.output_bucket.bucket_name,
+            names.LEDGER_TABLE: ledger.table.table_name,
             **config.transcription_environment(),
             names.TOPIC_ARN: topic.topic_arn if topic else "",
         }
@@ -88,6 +91,16 @@ class PipelineStack(Stack):
             powertools_layer_version=config.powertools_layer_version,
             encryption_key=key,
         )
+        ledger.allow_starter(starter.handler.function)
+        ledger.allow_harvester(job_state.handler.function)
+        ledger.allow_sweeper(job_state.sweeper.function)
+        # Each function may announce an outcome (the sweeper retries unsent announcements).
+        for function in (
+            starter.handler.function,
+            job_state.handler.function,
+            job_state.sweeper.function,
+        ):
+            allow_outcome_events(self, function)
         monitoring = Monitoring(
             self,
             "Monitoring",
@@ -113,6 +126,10 @@ class PipelineStack(Stack):
             output.OUTPUT_BUCKET_NAME: (
                 storage.output_bucket.bucket_name,
                 "Transcripts (transcripts/), failure records (failed/), raw <job>.json",
+            ),
+            output.LEDGER_TABLE_NAME: (
+                ledger.table.table_name,
+                "The ledger: one item per upload version (docs/ledger.md)",
             ),
             output.START_QUEUE_URL: (
                 starter.queue.queue_url,
@@ -157,7 +174,7 @@ class PipelineStack(Stack):
         if key is not None:
             outputs[output.ENCRYPTION_KEY_ARN] = (
                 key.key_arn,
-                "Customer-managed KMS key of the buckets, queues, topic and transcripts",
+                "Customer-managed KMS key of the buckets, queues, topic, ledger and transcripts",
             )
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)

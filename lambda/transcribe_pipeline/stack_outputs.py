@@ -69,7 +69,7 @@ class StackOutputs:
 
     Required: the outputs every version of the stack has declared. Optional: the ones a stack
     declares only with some settings, or that a stack deployed by an earlier version lacks
-    (the log groups, alarm topic and dashboard were added later).
+    (the log groups, alarm topic, dashboard and ledger table were added later).
     """
 
     stack: str
@@ -86,6 +86,8 @@ class StackOutputs:
     start_function_log_group: str | None = _optional(START_FUNCTION_LOG_GROUP_NAME)
     job_state_function_log_group: str | None = _optional(JOB_STATE_FUNCTION_LOG_GROUP_NAME)
     sweeper_function_log_group: str | None = _optional(SWEEPER_FUNCTION_LOG_GROUP_NAME)
+    # A stack deployed before the ledger lacks it until its next `cdk deploy`.
+    ledger_table: str | None = _optional(LEDGER_TABLE_NAME)
     alarm_topic_arn: str | None = _optional(ALARM_TOPIC_ARN)
     dashboard_name: str | None = _optional(DASHBOARD_NAME)
     notification_topic_arn: str | None = _optional(NOTIFICATION_TOPIC_ARN)

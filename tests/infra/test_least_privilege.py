@@ -14,12 +14,24 @@ import pytest
 from aws_cdk.assertions import Template
 
 from tests.infra.conftest import resources_of
+from transcribe_pipeline.ledger_schema import OPEN_INDEX
+from transcribe_pipeline.outcome_events import EVENT_SOURCE, DetailType
 
 INPUT = "<StorageInputBucket.Arn>"
 OUTPUT = "<StorageOutputBucket.Arn>"
 KEY = "<EncryptionKey.Arn>"
 JOBS = "arn:<AWS::Partition>:transcribe:<AWS::Region>:<AWS::AccountId>:transcription-job"
 LOGS = ("logs:CreateLogStream", "logs:PutLogEvents")
+LEDGER = "<LedgerTable.Arn>"
+# The ledger (docs/ledger.md): items read and written conditionally (TransactWriteItems is
+# authorized per item action), a key's versions queried; no Scan, Delete or batch action.
+LEDGER_ITEMS = {
+    (f"dynamodb:{action}", LEDGER)
+    for action in ("GetItem", "PutItem", "UpdateItem", "Query", "ConditionCheckItem")
+}
+# Outcome events, on the default bus only (the source is pinned by a condition, tested below).
+DEFAULT_BUS = "arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/default"
+OUTCOME_EVENTS = {("events:PutEvents", DEFAULT_BUS)}
 HARVEST_S3 = {
     # harvest(): HEAD/GET the outputs, read Transcribe's <job>.json, write transcripts/ (the
     # .txt, .json and our own .srt/.vtt: nothing is copied, so no tagging actions).
@@ -62,10 +74,14 @@ EXPECTED = {
         # HeadObject of an upload Transcribe could not read: 404 (deleted) rather than 403.
         ("s3:ListBucket", INPUT),
         ("s3:PutObject", f"{OUTPUT}/failed/*"),
+        *LEDGER_ITEMS,
+        *OUTCOME_EVENTS,
     },
     "JobStateHandlerRole": {
         *((action, "<JobStateHandlerLogs.Arn>") for action in LOGS),
         *HARVEST_S3,
+        *LEDGER_ITEMS,
+        *OUTCOME_EVENTS,
         # The on-failure destination (CDK's SqsDestination).
         *(
             (f"sqs:{action}", "<JobStateDeadLetterQueue.Arn>")
@@ -75,6 +91,10 @@ EXPECTED = {
     "JobStateSweeperRole": {
         *((action, "<JobStateSweeperLogs.Arn>") for action in LOGS),
         *HARVEST_S3,
+        *LEDGER_ITEMS,
+        # The open items, oldest first: the sweeper's whole work list.
+        ("dynamodb:Query", f"{LEDGER}/index/{OPEN_INDEX}"),
+        *OUTCOME_EVENTS,
         ("transcribe:ListTranscriptionJobs", "*"),
         # The StuckJobs metric (namespace pinned by a condition, tests/infra/test_monitoring.py).
         ("cloudwatch:PutMetricData", "*"),
@@ -324,11 +344,18 @@ def test_with_a_kms_key_each_role_may_use_only_that_key_for_what_it_does(
         "kms:Encrypt",
         "kms:GenerateDataKey",
     }
-    # Reads and writes encrypted objects, publishes to the encrypted topic; the handler's
-    # on-failure destination adds CDK's SqsDestination grant (acknowledged IAM5 findings).
-    assert granted["JobStateSweeperRole"] == {"kms:Decrypt", "kms:GenerateDataKey"}
+    # Reads and writes encrypted objects and ledger items (the table's key: Encrypt and
+    # DescribeKey too), publishes to the encrypted topic; the handler's on-failure destination
+    # adds CDK's SqsDestination grant (acknowledged IAM5 findings).
+    assert granted["JobStateSweeperRole"] == {
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+    }
     assert granted["JobStateHandlerRole"] == {
         "kms:Decrypt",
+        "kms:DescribeKey",
         "kms:Encrypt",
         "kms:GenerateDataKey",
         "kms:GenerateDataKey*",
@@ -349,3 +376,31 @@ def test_with_a_kms_key_jobs_may_only_be_started_with_that_key(all_options_templ
     condition = start["Condition"]["StringEquals"]
     assert unhashed(render(condition["transcribe:OutputEncryptionKMSKeyId"])) == KEY
     assert unhashed(render(condition["transcribe:OutputBucketName"])) == "<StorageOutputBucket>"
+
+
+def test_outcome_events_may_carry_only_the_pipeline_s_source_and_detail_types(
+    template: Template,
+):
+    for role in ("JobStarterStartTranscriptionRole", "JobStateHandlerRole", "JobStateSweeperRole"):
+        (put_events,) = [
+            s for s in allow_statements(template)[role] if "events:PutEvents" in _list(s["Action"])
+        ]
+
+        assert _list(put_events["Action"]) == ["events:PutEvents"], role
+        assert put_events["Condition"] == {
+            "ForAllValues:StringEquals": {
+                "events:source": [EVENT_SOURCE],
+                "events:detail-type": [detail_type.value for detail_type in DetailType],
+            }
+        }, role
+
+
+def test_only_the_sweeper_may_query_a_ledger_index(template: Template):
+    index_queries = {
+        role
+        for role, statements in allow_statements(template).items()
+        for action, resource in permissions(statements)
+        if action == "dynamodb:Query" and "/index/" in resource
+    }
+
+    assert index_queries == {"JobStateSweeperRole"}
