@@ -12,6 +12,7 @@ from moto.cloudformation.custom_model import CustomModel
 from moto.core.common_models import CloudFormationModel
 
 from localcloud.cloudformation.custom_resources import CUSTOM_RESOURCE_TYPE
+from localcloud.cloudformation.dynamodb_table import patch_dynamodb_table
 from localcloud.cloudformation.lambda_resources import (
     EventInvokeConfigResource,
     patch_lambda_function,
@@ -45,3 +46,4 @@ def patch_resource_models() -> None:
     parsing.resource_class_from_type = resource_class_from_type
     patch_lambda_function()
     patch_s3_bucket()
+    patch_dynamodb_table()

@@ -12,6 +12,7 @@ from moto.core.exceptions import ServiceException
 
 from localcloud import event_targets
 from tests.localcloud.support import ACCOUNT, ISO_TIME, RECORDING_FUNCTION, recorded, rule
+from transcribe_pipeline.outcome_events import EVENT_SOURCE, DetailType
 
 
 def put_event(cloud: Any, source: str, detail: dict[str, Any]) -> str:
@@ -52,6 +53,36 @@ def test_rule_with_lambda_target_delivers_the_full_event(cloud: Any, tmp_path: P
         "detail": {"n": 1},
     }
     assert ISO_TIME.match(event["time"])
+
+
+def test_a_subscriber_s_rule_on_the_pipeline_s_source_receives_its_outcome_events(
+    cloud: Any,
+) -> None:
+    # What a downstream application does (transcribe_pipeline/outcome_events.py): a rule on the
+    # default bus matching the pipeline's source, a queue as its target.
+    name, _ = rule(cloud, {"source": [EVENT_SOURCE]})
+    url, arn = cloud.queue()
+    cloud.events.put_targets(Rule=name, Targets=[{"Id": "subscriber", "Arn": arn}])
+    detail = {"bucket": "in", "key": "talks/a.mp3", "state": "TRANSCRIBED"}
+
+    response = cloud.events.put_events(
+        Entries=[
+            {
+                "Source": EVENT_SOURCE,
+                "DetailType": DetailType.TRANSCRIPT_READY.value,
+                "Detail": json.dumps(detail),
+            }
+        ]
+    )
+
+    [message] = cloud.receive(url)
+    event = json.loads(message["Body"])
+    cloud.events.remove_targets(Rule=name, Ids=["subscriber"])
+    cloud.events.delete_rule(Name=name)
+    assert response["FailedEntryCount"] == 0
+    assert event["id"] == response["Entries"][0]["EventId"]
+    assert (event["source"], event["detail-type"]) == (EVENT_SOURCE, "Transcript Ready")
+    assert event["detail"] == detail
 
 
 def test_input_input_path_and_transformer(cloud: Any) -> None:
