@@ -13,15 +13,58 @@ from pipeline_cli.cli import app
 from transcribe_pipeline import stack_outputs as output
 from transcribe_pipeline.keys import S3Object, job_name_for
 from transcribe_pipeline.layout import failure_key, transcript_key
+from transcribe_pipeline.ledger_schema import (
+    OPEN,
+    OPEN_INDEX,
+    OPEN_SINCE,
+    PARTITION_KEY,
+    SORT_KEY,
+    STATE,
+    STATE_INDEX,
+    STATE_INDEX_SORT_KEY,
+)
 from transcribe_pipeline.stack_outputs import StackOutputs
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 REGION = "us-east-1"
 PREFIX = "tp-"
+
+
+def _index(name: str, partition: str, sort: str) -> dict[str, Any]:
+    return {
+        "IndexName": name,
+        "KeySchema": [
+            {"AttributeName": partition, "KeyType": "HASH"},
+            {"AttributeName": sort, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
+# The ledger's keys and indexes as stacks/ledger.py declares them.
+LEDGER_TABLE = {
+    "Type": "AWS::DynamoDB::Table",
+    "Properties": {
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in (PARTITION_KEY, SORT_KEY, OPEN, OPEN_SINCE, STATE, STATE_INDEX_SORT_KEY)
+        ],
+        "KeySchema": [
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            _index(OPEN_INDEX, OPEN, OPEN_SINCE),
+            _index(STATE_INDEX, STATE, STATE_INDEX_SORT_KEY),
+        ],
+    },
+}
 # The outputs every deployment of the stack has, over the same kinds of resources the real
 # stack creates (the CLI calls no function, so their names are plain values).
 TEMPLATE = {
     "Resources": {
+        "LedgerTable": LEDGER_TABLE,
         "InputBucket": {"Type": "AWS::S3::Bucket"},
         "OutputBucket": {"Type": "AWS::S3::Bucket"},
         "StartDeadLetterQueue": {"Type": "AWS::SQS::Queue"},
@@ -31,6 +74,7 @@ TEMPLATE = {
     "Outputs": {
         output.INPUT_BUCKET_NAME: {"Value": {"Ref": "InputBucket"}},
         output.OUTPUT_BUCKET_NAME: {"Value": {"Ref": "OutputBucket"}},
+        output.LEDGER_TABLE_NAME: {"Value": {"Ref": "LedgerTable"}},
         output.START_QUEUE_URL: {"Value": {"Ref": "StartQueue"}},
         output.START_DEAD_LETTER_QUEUE_URL: {"Value": {"Ref": "StartDeadLetterQueue"}},
         output.JOB_STATE_DEAD_LETTER_QUEUE_URL: {"Value": {"Ref": "JobStateDeadLetterQueue"}},

@@ -15,6 +15,7 @@ from localcloud.deployment import ROOT, LocalEndpoint, Outcome, deploy, destroy,
 from localcloud.wer import wer as word_error_rate
 from tests.e2e.support import wait_until_empty
 from transcribe_pipeline.keys import S3Object, encode_event_key, job_name_for
+from transcribe_pipeline.ledger_schema import OPEN_INDEX, STATE_INDEX
 from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME, StackOutputs
 from transcribe_pipeline.subtitle_style import SubtitleStyle
 
@@ -259,10 +260,21 @@ def test_a_poison_job_newer_than_a_lost_event_job_does_not_stop_the_sweep(endpoi
     assert word_error_rate(TEXTS["hello-pipeline"], outcome.transcript) <= MAX_WER
 
 
-def test_destroy_leaves_no_stack_bucket_function_queue_or_rule(
+def test_the_deployed_stack_names_its_ledger_table_with_both_indexes(endpoint, pipeline):
+    table = endpoint.client("dynamodb").describe_table(TableName=pipeline.ledger_table)["Table"]
+
+    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {
+        OPEN_INDEX,
+        STATE_INDEX,
+    }
+
+
+def test_destroy_leaves_no_stack_bucket_function_queue_rule_or_table(
     endpoint, pipeline, outcomes, cdk_out
 ):
     destroy(endpoint, output_dir=cdk_out)
+
+    assert pipeline.ledger_table not in endpoint.client("dynamodb").list_tables()["TableNames"]
 
     assert not any(
         b["Name"].startswith("transcriptionpipeline")
