@@ -30,20 +30,53 @@ CUSTOM_LANGUAGE_MODEL_LANGUAGES = frozenset(
 )
 # Languages batch language identification cannot identify.
 NOT_IDENTIFIABLE_LANGUAGES = frozenset({"sv-SE", "vi-VN"})
+# The languages multi-language identification (IdentifyMultipleLanguages) identifies.
+MULTI_LANGUAGE_ID_LANGUAGES = frozenset(
+    {
+        "en-AB", "en-AU", "en-GB", "en-IE", "en-IN", "en-NZ", "en-US", "en-WL", "en-ZA",
+        "es-ES", "es-US", "fr-CA", "fr-FR", "zh-CN", "zh-TW", "pt-BR", "pt-PT", "de-CH",
+        "de-DE", "af-ZA", "ar-AE", "da-DK", "he-IL", "hi-IN", "id-ID", "fa-IR", "it-IT",
+        "ja-JP", "ko-KR", "ms-MY", "nl-NL", "ru-RU", "ta-IN", "te-IN", "th-TH", "tr-TR",
+    }
+)  # fmt: skip
+# The languages batch PII redaction works in.
+REDACTION_LANGUAGES = frozenset({"en-US", "es-US"})
+# The languages batch toxicity detection works in.
+TOXICITY_LANGUAGES = frozenset({"en-US"})
 
 
 def feature_problems(job: JobSettings) -> Iterator[tuple[tuple[str, ...], str]]:
     """Each feature the job asks for that its language(s) lack: (the keys, why)."""
     if job.language is not None and job.language not in TRANSCRIBE_LANGUAGES:
         yield ("language",), "one of " + ", ".join(sorted(TRANSCRIBE_LANGUAGES))
+    identification = (
+        "identify_multiple_languages" if job.identify_multiple_languages else "identify_language"
+    )
     for option in job.language_options:
         if option not in TRANSCRIBE_LANGUAGES:
             yield ("language_options",), f"{option!r} is not a Transcribe batch language"
         elif option in NOT_IDENTIFIABLE_LANGUAGES:
             yield (
-                ("language_options", "identify_language"),
+                ("language_options", identification),
                 f"{option} cannot be identified by Transcribe's language identification",
             )
+        elif job.identify_multiple_languages and option not in MULTI_LANGUAGE_ID_LANGUAGES:
+            yield (
+                ("language_options", "identify_multiple_languages"),
+                f"{option} cannot be identified by multi-language identification, which "
+                f"knows {_listed(MULTI_LANGUAGE_ID_LANGUAGES)}",
+            )
+    if job.content_redaction and job.language and job.language not in REDACTION_LANGUAGES:
+        yield (
+            ("content_redaction", "language"),
+            f"batch PII redaction exists only for {_listed(REDACTION_LANGUAGES)}, "
+            f"not {job.language}",
+        )
+    if job.toxicity_detection and job.language and job.language not in TOXICITY_LANGUAGES:
+        yield (
+            ("toxicity_detection", "language"),
+            f"toxicity detection exists only for {_listed(TOXICITY_LANGUAGES)}, not {job.language}",
+        )
     if job.language_model_name and job.language not in CUSTOM_LANGUAGE_MODEL_LANGUAGES:
         yield (
             ("language_model_name", "language"),

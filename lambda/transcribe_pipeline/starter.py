@@ -138,8 +138,11 @@ def start_request(obj: S3Object, job_name: str, settings: Settings) -> dict[str,
         # The role's StartTranscriptionJob permission requires exactly this key (IAM condition
         # transcribe:OutputEncryptionKMSKeyId), so a job never writes under another key.
         request["OutputEncryptionKMSKeyId"] = settings.output_encryption_kms_key_id
-    if job.identify_language:
-        request["IdentifyLanguage"] = True
+    if job.identifies_language:
+        if job.identify_multiple_languages:
+            request["IdentifyMultipleLanguages"] = True
+        else:
+            request["IdentifyLanguage"] = True
         if job.language_options:
             request["LanguageOptions"] = list(job.language_options)
         if job.language_id_settings:
@@ -167,6 +170,15 @@ def start_request(obj: S3Object, job_name: str, settings: Settings) -> dict[str,
         request["Settings"] = transcription_settings
     if job.language_model_name:
         request["ModelSettings"] = {"LanguageModelName": job.language_model_name}
+    if job.content_redaction:
+        # The redacted result is then what the harvest reads (transcribe_pipeline/redaction.py).
+        request["ContentRedaction"] = {
+            "RedactionType": "PII",
+            "RedactionOutput": job.content_redaction.output,
+            "PiiEntityTypes": list(job.content_redaction.pii_entity_types),
+        }
+    if job.toxicity_detection:
+        request["ToxicityDetection"] = [{"ToxicityCategories": ["ALL"]}]
     if job.subtitle_formats:
         request["Subtitles"] = {
             "Formats": list(job.subtitle_formats),

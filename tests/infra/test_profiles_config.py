@@ -145,3 +145,144 @@ def test_the_custom_language_model_languages_are_those_of_botocores_model():
 
     assert frozenset(create.members["LanguageCode"].enum) == CUSTOM_LANGUAGE_MODEL_LANGUAGES
     assert CUSTOM_LANGUAGE_MODEL_LANGUAGES <= TRANSCRIBE_LANGUAGES
+
+
+REDACTED_CALLS = {
+    "prefix": "calls/",
+    "language": "en-US",
+    "channel_identification": True,
+    "channel_roles": ["agent", "customer"],
+    "content_redaction": {"pii_entity_types": "ALL", "output": "redacted_and_unredacted"},
+    "toxicity_detection": True,
+}
+MULTI = {
+    "prefix": "multilingual/",
+    "identify_multiple_languages": True,
+    "language_options": ["en-US", "es-US", "hi-IN"],
+    "language_id_settings": {"es-US": {"vocabulary_name": "product-names-es"}},
+}
+
+
+def test_calls_with_roles_redaction_and_toxicity_and_a_multilingual_folder_are_accepted():
+    config = PipelineConfig.from_mapping({"profiles": [REDACTED_CALLS, LECTURES, MULTI]})
+
+    calls, _, multi = (profile.job for profile in config.profiles)
+    assert calls.role_names() == {"ch_0": "agent", "ch_1": "customer"}
+    assert calls.content_redaction is not None and calls.content_redaction.keeps_unredacted
+    assert calls.toxicity_detection
+    assert multi.identify_multiple_languages and multi.language is None
+
+
+@pytest.mark.parametrize(
+    ("profile", "message"),
+    [
+        (
+            {**MULTI, "identify_language": True},
+            "profile 'multilingual/': 'identify_language', 'identify_multiple_languages': "
+            "Transcribe takes one of them",
+        ),
+        (
+            {**MULTI, "language": "en-US"},
+            "profile 'multilingual/': 'language', 'identify_multiple_languages': a fixed "
+            "language and language identification exclude each other",
+        ),
+        (
+            {**MULTI, "language_id_settings": {"en-US": {"language_model_name": "m"}}},
+            "'language_id_settings.en-US.language_model_name', 'identify_multiple_languages': "
+            "multi-language identification does not support custom language models",
+        ),
+        (
+            {**MULTI, "language_options": ["en-US", "pl-PL"], "language_id_settings": {}},
+            "'language_options', 'identify_multiple_languages': pl-PL cannot be identified by "
+            "multi-language identification",
+        ),
+        (
+            {**MULTI, "language_options": ["en-US", "sv-SE"], "language_id_settings": {}},
+            "'language_options', 'identify_multiple_languages': sv-SE cannot be identified",
+        ),
+        (
+            {**MULTI, "vocabulary_name": "terms", "language_id_settings": {}},
+            "'vocabulary_name', 'identify_multiple_languages': with language identification "
+            "Transcribe takes it per language",
+        ),
+        (
+            {"prefix": "calls/", "channel_roles": ["agent", "customer"]},
+            "profile 'calls/': 'channel_roles', 'channel_identification': roles name the "
+            "channels Transcribe labels ch_0 and ch_1",
+        ),
+        (
+            {**REDACTED_CALLS, "channel_roles": ["agent", "customer", "supervisor"]},
+            "'channel_roles': at most 2 names (for ch_0 and ch_1)",
+        ),
+        (
+            {**REDACTED_CALLS, "channel_roles": ["agent", "agent"]},
+            "'channel_roles': each name at most once",
+        ),
+        (
+            {**REDACTED_CALLS, "channel_roles": ["agent:", "customer"]},
+            "'channel_roles': 'agent:' is not a name of 1-40 printable characters",
+        ),
+        (
+            {**REDACTED_CALLS, "channel_roles": "agent"},
+            "'channel_roles': a list of strings, got 'agent'",
+        ),
+        (
+            {**REDACTED_CALLS, "language": "fr-FR", "toxicity_detection": False},
+            "profile 'calls/': 'content_redaction', 'language': batch PII redaction exists "
+            "only for en-US, es-US, not fr-FR.",
+        ),
+        (
+            {
+                "prefix": "calls/",
+                "identify_language": True,
+                "content_redaction": {"output": "redacted"},
+            },
+            "'content_redaction', 'identify_language': Transcribe's redaction is not "
+            "compatible with language identification",
+        ),
+        (
+            {**MULTI, "content_redaction": {"output": "redacted"}},
+            "'content_redaction', 'identify_multiple_languages': Transcribe's redaction is not "
+            "compatible with language identification",
+        ),
+        (
+            {**REDACTED_CALLS, "content_redaction": {"output": "unredacted"}},
+            "'content_redaction.output': one of redacted, redacted_and_unredacted",
+        ),
+        (
+            {**REDACTED_CALLS, "content_redaction": {"pii_entity_types": ["SSN", "SHOE_SIZE"]}},
+            "'content_redaction.pii_entity_types': \"ALL\" or a list of distinct PII entity types",
+        ),
+        (
+            {**REDACTED_CALLS, "content_redaction": {"pii_entity_types": ["ALL", "SSN"]}},
+            "'content_redaction.pii_entity_types': \"ALL\" alone",
+        ),
+        (
+            {**REDACTED_CALLS, "content_redaction": {"types": "ALL"}},
+            "'content_redaction': an object such as",
+        ),
+        (
+            {**REDACTED_CALLS, "content_redaction": None, "language": "en-GB"},
+            "profile 'calls/': 'toxicity_detection', 'language': toxicity detection exists "
+            "only for en-US, not en-GB.",
+        ),
+        (
+            {"prefix": "m/", "identify_language": True, "toxicity_detection": True},
+            "'toxicity_detection', 'identify_language': toxicity detection needs the language "
+            "set to en-US",
+        ),
+        (
+            {"prefix": "m/", "toxicity_detection": True, "language_model_name": "m"},
+            "'toxicity_detection', 'language_model_name': Transcribe does not support custom "
+            "language models with toxicity detection",
+        ),
+    ],
+)
+def test_an_invalid_feature_combination_fails_synth_naming_the_profile_the_keys_and_why(
+    profile, message
+):
+    with pytest.raises(ConfigError) as error:
+        PipelineConfig.from_mapping({"profiles": [profile]})
+
+    assert message in str(error.value)
+    assert str(error.value).startswith("Invalid context value for 'profiles': profile ")

@@ -119,7 +119,8 @@ def test_a_profile_leaves_out_what_it_does_not_set_to_the_defaults():
         ),
         (
             {"language_id_settings": {"en-US": {"vocabulary_name": "v"}}},
-            "'language_id_settings': only with identify_language true",
+            "'language_id_settings': only with identify_language or "
+            "identify_multiple_languages true",
         ),
         (
             {
@@ -159,3 +160,57 @@ def test_the_same_prefix_twice_is_refused_when_read_back():
 
     with pytest.raises(ProfileError, match="each profile prefix at most once"):
         profiles_from_json(text)
+
+
+def test_profiles_with_every_new_feature_come_back_from_their_json_unchanged():
+    profiles = (
+        profile_from_mapping(
+            {
+                "prefix": "calls/",
+                "channel_identification": True,
+                "channel_roles": ["agent", "customer"],
+                "content_redaction": {"pii_entity_types": ["SSN", "PIN"], "output": "redacted"},
+                "toxicity_detection": True,
+            }
+        ),
+        profile_from_mapping(
+            {
+                "prefix": "multi/",
+                "identify_multiple_languages": True,
+                "language_options": ["en-US", "hi-IN"],
+                "content_redaction": None,
+            }
+        ),
+    )
+
+    assert profiles_from_json(profiles_to_json(profiles)) == profiles
+
+
+def test_a_redaction_of_all_types_is_written_back_as_the_word_all():
+    profile = profile_from_mapping({"prefix": "c/", "content_redaction": {}})
+
+    assert profile.job.content_redaction is not None
+    assert profile.job.content_redaction.to_mapping() == {
+        "pii_entity_types": "ALL",
+        "output": "redacted",
+    }
+
+
+def test_multi_language_identification_leaves_the_language_unset():
+    profile = profile_from_mapping({"prefix": "m/", "identify_multiple_languages": True})
+
+    assert profile.job.language is None
+    assert profile.job.identifies_language
+
+
+@given(st.lists(st.text(min_size=1, max_size=45), min_size=1, max_size=2, unique=True))
+def test_a_channel_role_is_accepted_exactly_when_it_can_label_a_line(roles):
+    def can_label(role: str) -> bool:
+        return len(role) <= 40 and role == role.strip() and ":" not in role and role.isprintable()
+
+    mapping = {"prefix": "c/", "channel_identification": True, "channel_roles": roles}
+    if all(map(can_label, roles)):
+        assert profile_from_mapping(mapping).job.channel_roles == tuple(roles)
+    else:
+        with pytest.raises(ProfileError, match="'channel_roles'"):
+            profile_from_mapping(mapping)

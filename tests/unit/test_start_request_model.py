@@ -25,7 +25,11 @@ from botocore.validate import ParamValidator
 from stacks.config import TRANSCRIBE_LANGUAGES, ConfigError, PipelineConfig
 from stacks.transcribe_features import NOT_IDENTIFIABLE_LANGUAGES
 from transcribe_pipeline.keys import S3Object, job_name_for, rejection_reason
-from transcribe_pipeline.profiles import profile_from_mapping
+from transcribe_pipeline.profiles import (
+    PII_ENTITY_TYPES,
+    REDACTION_OUTPUTS,
+    profile_from_mapping,
+)
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.starter import start_request
 
@@ -35,6 +39,8 @@ OPERATION = SERVICE.operation_model("StartTranscriptionJob")
 CLM_LANGUAGES = frozenset(
     SERVICE.operation_model("CreateLanguageModel").input_shape.members["LanguageCode"].enum
 )
+# Batch PII redaction and toxicity detection: their languages (docs/transcribe-features.md).
+REDACTION_LANGUAGES = frozenset({"en-US", "es-US"})
 # Names as CloudFormation generates them for the stack's buckets (the longest bucket names).
 INPUT_BUCKET = "transcriptionpipeline-storageinputbucket0767fbbb-4zywx92co41w"
 OUTPUT_BUCKET = "transcriptionpipeline-storageoutputbucketcd2eeb3a-n9tzvf0k5aqm"
@@ -106,8 +112,9 @@ def documented_rule_violations(request: dict[str, Any]) -> Iterator[str]:
         for name in ("VocabularyName", "VocabularyFilterName"):
             if name in settings:
                 yield f"Settings.{name} with language identification (LanguageIdSettings takes it)"
-    if "LanguageOptions" in request and not request.get("IdentifyLanguage"):
-        yield "LanguageOptions without IdentifyLanguage"
+    identified = request.get("IdentifyLanguage") or request.get("IdentifyMultipleLanguages")
+    if "LanguageOptions" in request and not identified:
+        yield "LanguageOptions without IdentifyLanguage or IdentifyMultipleLanguages"
     if "LanguageIdSettings" in request:
         options = set(request.get("LanguageOptions", ()))
         if not options or not set(request["LanguageIdSettings"]) <= options:
@@ -130,6 +137,21 @@ def documented_rule_violations(request: dict[str, Any]) -> Iterator[str]:
     for language, entry in request.get("LanguageIdSettings", {}).items():
         if "LanguageModelName" in entry and language not in CLM_LANGUAGES:
             yield f"LanguageIdSettings: a custom language model for {language}"
+        if "LanguageModelName" in entry and request.get("IdentifyMultipleLanguages"):
+            yield "LanguageIdSettings: a custom language model with IdentifyMultipleLanguages"
+    if "ContentRedaction" in request:
+        if identified:
+            yield "ContentRedaction with language identification"
+        elif request["LanguageCode"] not in REDACTION_LANGUAGES:
+            yield f"ContentRedaction for {request['LanguageCode']}"
+        types = request["ContentRedaction"].get("PiiEntityTypes", [])
+        if "ALL" in types and len(types) > 1:
+            yield "PiiEntityTypes: ALL with other types"
+    if "ToxicityDetection" in request:
+        if request.get("LanguageCode") != "en-US":
+            yield "ToxicityDetection without LanguageCode en-US"
+        if "ModelSettings" in request:
+            yield "ToxicityDetection with a custom language model"
 
 
 def model_violations(request: dict[str, Any]) -> list[str]:
@@ -279,6 +301,82 @@ PROFILE_CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         },
     ),
     "no subtitles": ({"subtitle_formats": []}, {}),
+    "multiple languages": (
+        {
+            "identify_multiple_languages": True,
+            "language_options": ["en-US", "es-US", "de-DE"],
+            "language_id_settings": {
+                "en-US": {"vocabulary_name": "en-terms", "vocabulary_filter_name": "en-filter"},
+                "es-US": {"vocabulary_name": "es-terms"},
+            },
+            "vocabulary_filter_method": "remove",
+        },
+        {
+            "IdentifyMultipleLanguages": True,
+            "LanguageOptions": ["en-US", "es-US", "de-DE"],
+            "LanguageIdSettings": {
+                "en-US": {"VocabularyName": "en-terms", "VocabularyFilterName": "en-filter"},
+                "es-US": {"VocabularyName": "es-terms"},
+            },
+            "Settings": {"VocabularyFilterMethod": "remove"},
+        },
+    ),
+    "multiple languages, no options": (
+        {"identify_multiple_languages": True},
+        {"IdentifyMultipleLanguages": True},
+    ),
+    "channel roles": (
+        {"channel_identification": True, "channel_roles": ["agent", "customer"]},
+        {"Settings": {"ChannelIdentification": True}},
+    ),
+    "redaction": (
+        {"content_redaction": {"pii_entity_types": "ALL", "output": "redacted"}},
+        {
+            "ContentRedaction": {
+                "RedactionType": "PII",
+                "RedactionOutput": "redacted",
+                "PiiEntityTypes": ["ALL"],
+            }
+        },
+    ),
+    "redaction, both outputs, some types": (
+        {
+            "language": "es-US",
+            "content_redaction": {
+                "pii_entity_types": ["SSN", "PHONE", "CREDIT_DEBIT_NUMBER"],
+                "output": "redacted_and_unredacted",
+            },
+        },
+        {
+            "LanguageCode": "es-US",
+            "ContentRedaction": {
+                "RedactionType": "PII",
+                "RedactionOutput": "redacted_and_unredacted",
+                "PiiEntityTypes": ["SSN", "PHONE", "CREDIT_DEBIT_NUMBER"],
+            },
+        },
+    ),
+    "toxicity": (
+        {"toxicity_detection": True},
+        {"LanguageCode": "en-US", "ToxicityDetection": [{"ToxicityCategories": ["ALL"]}]},
+    ),
+    "calls: two channels, roles, redaction, toxicity": (
+        {
+            "channel_identification": True,
+            "channel_roles": ["agent", "customer"],
+            "content_redaction": {"output": "redacted_and_unredacted"},
+            "toxicity_detection": True,
+        },
+        {
+            "Settings": {"ChannelIdentification": True},
+            "ContentRedaction": {
+                "RedactionType": "PII",
+                "RedactionOutput": "redacted_and_unredacted",
+                "PiiEntityTypes": ["ALL"],
+            },
+            "ToxicityDetection": [{"ToxicityCategories": ["ALL"]}],
+        },
+    ),
 }
 
 
@@ -301,3 +399,74 @@ def test_every_profile_feature_makes_a_request_the_model_accepts(case):
             assert request[member] == value, label
         assert ("Subtitles" in request) == bool(settings.get("subtitle_formats", True)), label
     assert checked == len(PARTITIONS) * len(OBJECTS)
+
+
+# Each new profile setting at its edges; every combination the pipeline accepts must make a
+# request the model and the reference accept, and the combinations must not all be refused.
+PROFILE_MATRIX: dict[str, tuple[dict[str, Any], ...]] = {
+    "language": (
+        {"language": "en-US"},
+        {"language": "es-US"},
+        {"language": "de-DE"},
+        {"identify_language": True, "language_options": ["en-US", "es-US"]},
+        {"identify_multiple_languages": True},
+        {
+            "identify_multiple_languages": True,
+            "language_options": ["en-US", "es-US", "hi-IN"],
+            "language_id_settings": {"hi-IN": {"vocabulary_name": "hi-terms"}},
+        },
+    ),
+    "voices": (
+        {},
+        {"show_speaker_labels": True, "max_speaker_labels": 5},
+        {"channel_identification": True},
+        {"channel_identification": True, "channel_roles": ["agent", "customer"]},
+        {"channel_identification": True, "channel_roles": ["c" * 40]},
+    ),
+    "redaction": (
+        {},
+        {"content_redaction": {"output": "redacted"}},
+        {"content_redaction": {"pii_entity_types": ["SSN", "PIN"], "output": "redacted"}},
+        {"content_redaction": {"output": "redacted_and_unredacted"}},
+    ),
+    "toxicity": ({}, {"toxicity_detection": True}),
+    "model": ({}, {"language_model_name": "m" * 200}),
+}
+
+
+def profile_combinations() -> Iterator[dict[str, Any]]:
+    """Every combination of the profile matrix, as a profile's settings."""
+    for parts in itertools.product(*PROFILE_MATRIX.values()):
+        settings: dict[str, Any] = {}
+        for part in parts:
+            settings.update(part)
+        yield settings
+
+
+def test_every_accepted_profile_combination_makes_a_request_the_model_accepts():
+    accepted: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for settings in profile_combinations():
+        try:
+            config = PipelineConfig(
+                profiles=(profile_from_mapping({"prefix": "talks/", **settings}),)
+            )
+        except (ConfigError, ValueError):
+            continue
+        accepted.append(settings)
+        for label, request in requests_for(config):
+            if "talks/" in label:
+                problems += [f"{settings}: {problem}" for problem in model_violations(request)]
+
+    assert problems == [], "\n".join(problems[:20])
+    # Each value of each setting is in at least one accepted combination.
+    for name, values in PROFILE_MATRIX.items():
+        for value in values:
+            assert any(value.items() <= combo.items() for combo in accepted), (name, value)
+
+
+def test_the_pii_entity_types_and_redaction_outputs_are_those_of_botocores_model():
+    redaction = OPERATION.input_shape.members["ContentRedaction"]
+
+    assert tuple(redaction.members["PiiEntityTypes"].member.enum) == PII_ENTITY_TYPES
+    assert tuple(redaction.members["RedactionOutput"].enum) == REDACTION_OUTPUTS
