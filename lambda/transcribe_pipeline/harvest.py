@@ -16,13 +16,13 @@ from transcribe_pipeline.layout import (
     JOB_CREATED_META,
     JOB_NAME_META,
     failure_key,
-    job_result_key,
     transcript_key,
 )
-from transcribe_pipeline.readable import readable_outputs, write_outputs
+from transcribe_pipeline.readable import readable_outputs, transcript_text, write_outputs
 from transcribe_pipeline.records import write_failure
+from transcribe_pipeline.redaction import result_files, unredacted_outputs
 from transcribe_pipeline.settings import Settings
-from transcribe_pipeline.transcript import TranscriptError, readable_text
+from transcribe_pipeline.transcript import TranscriptError
 
 
 class Harvest(enum.Enum):
@@ -94,11 +94,18 @@ def harvest(job_name: str, *, transcribe: Any, s3: Any, settings: Settings) -> H
             s3, settings.output_bucket, source, job_name=job_name, reason=reason, metadata=metadata
         )
         return HarvestResult(Harvest.FAILED, job_name, source, (key,), reason)
-    result = _read_result(s3, settings.output_bucket, job_name)
     # The profile is resolved from the key as the start function did (Settings.job_for).
     job_settings = settings.job_for(source.key)
+    # With redaction, everything under transcripts/ comes from the redacted result.
+    files = result_files(job_name, job, job_settings)
+    result = _read_result(s3, settings.output_bucket, files.readable)
+    unredacted = (
+        _read_result(s3, settings.output_bucket, files.unredacted) if files.unredacted else None
+    )
+    roles = job_settings.channel_roles
+    reading = files.readable
     try:
-        text = readable_text(result)
+        text = transcript_text(result, channel_roles=roles)
         outputs = readable_outputs(
             result,
             source_key=source.key,
@@ -106,9 +113,17 @@ def harvest(job_name: str, *, transcribe: Any, s3: Any, settings: Settings) -> H
             language_code=job.get("LanguageCode"),
             subtitle_formats=job_settings.subtitle_formats,
             style=job_settings.subtitle_style,
+            channel_roles=roles,
         )
+        if unredacted is not None:
+            # Readable unredacted copies (no subtitles) under unredacted/, which no pipeline
+            # role may read; the .txt under transcripts/ stays last.
+            reading = files.unredacted or reading
+            outputs += unredacted_outputs(
+                unredacted, source_key=source.key, job_name=job_name, job=job, roles=roles
+            )
     except TranscriptError as error:
-        reason = f"Amazon Transcribe's result file {job_result_key(job_name)} is malformed: {error}"
+        reason = f"Amazon Transcribe's result file {reading} is malformed: {error}"
         key = write_failure(
             s3, settings.output_bucket, source, job_name=job_name, reason=reason, metadata=metadata
         )
@@ -157,14 +172,12 @@ def _metadata(s3: Any, bucket: str, key: str) -> dict[str, str] | None:
     return dict(head.get("Metadata", {}))
 
 
-def _read_result(s3: Any, bucket: str, job_name: str) -> Any:
+def _read_result(s3: Any, bucket: str, key: str) -> Any:
     try:
-        body = s3.get_object(Bucket=bucket, Key=job_result_key(job_name))["Body"].read()
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as error:
         if error_code(error) in {"NoSuchKey", "404"}:
-            raise TranscriptMissingError(
-                f"{job_result_key(job_name)} is not in {bucket}"
-            ) from error
+            raise TranscriptMissingError(f"{key} is not in {bucket}") from error
         raise
     try:
         return json.loads(body)

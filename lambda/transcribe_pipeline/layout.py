@@ -16,6 +16,12 @@ from transcribe_pipeline.keys import MAX_S3_KEY_BYTES
 # Readable results (.txt, .srt, .vtt) and failure records, each under the source key.
 TRANSCRIPTS_PREFIX = "transcripts/"
 FAILED_PREFIX = "failed/"
+# Readable copies of the unredacted result (content_redaction "redacted_and_unredacted"): the
+# harvest writes them and no pipeline role may read them (README, "Locking down unredacted/").
+UNREDACTED_PREFIX = "unredacted/"
+# Transcribe puts this before the name of a redacted result: redacted-<job>.json at the root
+# (docs/transcribe-features.md).
+REDACTED_RESULT_PREFIX = "redacted-"
 FAILURE_SUFFIX = ".json"
 # Object metadata on every result and record: the job that wrote it and when that job was
 # created (a later upload's job never loses to an earlier one's late event).
@@ -91,3 +97,13 @@ def failure_key(source_key: str) -> str:
 def job_result_key(job_name: str, extension: str = "json") -> str:
     """Where Amazon Transcribe writes a job's own result: ``<job>.<extension>`` at the root."""
     return f"{job_name}.{extension}"
+
+
+def redacted_result_key(job_name: str) -> str:
+    """Where Transcribe writes a job's redacted result: ``redacted-<job>.json`` at the root."""
+    return f"{REDACTED_RESULT_PREFIX}{job_result_key(job_name)}"
+
+
+def unredacted_key(source_key: str, extension: str) -> str:
+    """Where an unredacted readable copy goes: ``unredacted/<key>.<extension>``."""
+    return output_key(UNREDACTED_PREFIX, source_key, f".{extension}")

@@ -27,7 +27,8 @@ MAX_LANGUAGE_ID_SETTINGS = 5
 LANGUAGE_ID_FIELDS = ("vocabulary_name", "vocabulary_filter_name", "language_model_name")
 # ContentRedaction's RedactionOutput and PiiEntityTypes in botocore's model
 # (tests/unit/test_start_request_model.py compares them; docs/transcribe-features.md).
-REDACTION_OUTPUTS = ("redacted", "redacted_and_unredacted")
+REDACTED_AND_UNREDACTED = "redacted_and_unredacted"
+REDACTION_OUTPUTS = ("redacted", REDACTED_AND_UNREDACTED)
 PII_ENTITY_TYPES = (
     "BANK_ACCOUNT_NUMBER", "BANK_ROUTING", "CREDIT_DEBIT_NUMBER", "CREDIT_DEBIT_CVV",
     "CREDIT_DEBIT_EXPIRY", "PIN", "EMAIL", "ADDRESS", "NAME", "PHONE", "SSN", "DATE_TIME",
@@ -66,7 +67,7 @@ class ContentRedaction:
     @property
     def keeps_unredacted(self) -> bool:
         """Whether Transcribe also writes the unredacted result (``redacted_and_unredacted``)."""
-        return self.output == "redacted_and_unredacted"
+        return self.output == REDACTED_AND_UNREDACTED
 
     def to_mapping(self) -> dict[str, Any]:
         """The JSON object ``content_redaction`` reads back."""
@@ -106,10 +107,6 @@ class JobSettings:
     def identifies_language(self) -> bool:
         """Whether Transcribe identifies the language (one or several) instead of being told."""
         return self.identify_language or self.identify_multiple_languages
-
-    def role_names(self) -> dict[str, str]:
-        """Channel label -> role name (``{"ch_0": "agent", "ch_1": "customer"}``)."""
-        return {f"ch_{index}": role for index, role in enumerate(self.channel_roles)}
 
     def filter_names(self) -> list[str]:
         """Every vocabulary filter the job uses (in Settings or per language)."""

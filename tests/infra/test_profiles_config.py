@@ -167,7 +167,7 @@ def test_calls_with_roles_redaction_and_toxicity_and_a_multilingual_folder_are_a
     config = PipelineConfig.from_mapping({"profiles": [REDACTED_CALLS, LECTURES, MULTI]})
 
     calls, _, multi = (profile.job for profile in config.profiles)
-    assert calls.role_names() == {"ch_0": "agent", "ch_1": "customer"}
+    assert calls.channel_roles == ("agent", "customer")
     assert calls.content_redaction is not None and calls.content_redaction.keeps_unredacted
     assert calls.toxicity_detection
     assert multi.identify_multiple_languages and multi.language is None

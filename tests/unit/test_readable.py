@@ -54,6 +54,7 @@ def test_without_labels_the_json_has_one_turn_of_every_word(transcribe_output):
         {
             "speaker": None,
             "channel": None,
+            "role": None,
             "start": 0.04,
             "end": 2.3,
             "text": "Hello world. This is a test.",
@@ -87,6 +88,7 @@ def test_turns_change_with_the_channel():
         "confidence": 0.8,
         "speaker": None,
         "channel": "ch_1",
+        "role": None,
     }
 
 
