@@ -207,6 +207,15 @@ class PipelineConfig:
             subtitle_style=self.subtitle_style,
         )
 
+    @property
+    def keeps_unredacted(self) -> bool:
+        """Whether some profile keeps Transcribe's unredacted result (unredacted/ is written)."""
+        return any(
+            profile.job.content_redaction is not None
+            and profile.job.content_redaction.keeps_unredacted
+            for profile in self.profiles
+        )
+
     def _check_profiles(self) -> None:
         """Prefixes as input_prefix is checked, under it, unique; each job on the feature matrix."""
         seen: set[str] = set()

@@ -17,11 +17,17 @@ from stacks.encryption import queue_encryption
 from stacks.functions import PipelineFunction
 from stacks.permissions import allow, objects, use_key
 from transcribe_pipeline import environment as names
-from transcribe_pipeline.layout import FAILED_PREFIX, TRANSCRIPTS_PREFIX
+from transcribe_pipeline.layout import (
+    FAILED_PREFIX,
+    REDACTED_RESULT_PREFIX,
+    TRANSCRIPTS_PREFIX,
+    UNREDACTED_PREFIX,
+)
 
 # The output bucket's keys the harvesters read and write (the output layout).
 _TRANSCRIPTS = f"{TRANSCRIPTS_PREFIX}*"
 _FAILED = f"{FAILED_PREFIX}*"
+_UNREDACTED = f"{UNREDACTED_PREFIX}*"
 
 
 class JobStateHandler(Construct):
@@ -42,6 +48,7 @@ class JobStateHandler(Construct):
         log_retention: logs.RetentionDays,
         powertools_layer_version: int,
         encryption_key: kms.IKey | None,
+        writes_unredacted: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letter_queue = sqs.Queue(
@@ -94,17 +101,26 @@ class JobStateHandler(Construct):
         for pipeline_function in (self.handler, self.sweeper):
             function = pipeline_function.function
             allow(function, ["transcribe:GetTranscriptionJob"], [jobs_arn])
-            # What harvest() does: read <job>.json (named after the job, at the root), look up
-            # and write transcripts/ (.txt, .json, our .srt/.vtt) and failed/, delete stale failed/.
+            # What harvest() does: read <job>.json (named after the job, at the root) or, for a
+            # job that redacts, redacted-<job>.json; look up and write transcripts/ (.txt,
+            # .json, our .srt/.vtt) and failed/, delete stale failed/.
             allow(
                 function,
                 ["s3:GetObject"],
-                objects(output_bucket, f"{job_name_prefix}*", _TRANSCRIPTS, _FAILED),
+                objects(
+                    output_bucket,
+                    f"{job_name_prefix}*",
+                    f"{REDACTED_RESULT_PREFIX}{job_name_prefix}*",
+                    _TRANSCRIPTS,
+                    _FAILED,
+                ),
             )
             # Without ListBucket, a HEAD of a missing key answers 403 instead of 404, and
             # "not harvested yet" would look like an error.
             allow(function, ["s3:ListBucket"], [output_bucket.bucket_arn])
-            allow(function, ["s3:PutObject"], objects(output_bucket, _TRANSCRIPTS, _FAILED))
+            # Unredacted copies are written, never read: no pipeline role reads unredacted/.
+            written = (_TRANSCRIPTS, _FAILED, *((_UNREDACTED,) if writes_unredacted else ()))
+            allow(function, ["s3:PutObject"], objects(output_bucket, *written))
             allow(function, ["s3:DeleteObject"], objects(output_bucket, _FAILED))
             use_key(function, encryption_key, "kms:Decrypt", "kms:GenerateDataKey")
             if topic is not None:

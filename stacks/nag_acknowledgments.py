@@ -22,7 +22,12 @@ from constructs import IConstruct
 
 from stacks.config import PipelineConfig
 from stacks.permissions import iam_literal
-from transcribe_pipeline.layout import FAILED_PREFIX, TRANSCRIPTS_PREFIX
+from transcribe_pipeline.layout import (
+    FAILED_PREFIX,
+    REDACTED_RESULT_PREFIX,
+    TRANSCRIPTS_PREFIX,
+    UNREDACTED_PREFIX,
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,25 @@ def acknowledgments(config: PipelineConfig) -> tuple[NagAcknowledgment, ...]:
             (_HANDLER_POLICY, _SWEEPER_POLICY),
             "Read-only (s3:GetObject) on Transcribe's own <job-name>.json, whose names start "
             "with this pipeline's job-name prefix.",
+        ),
+        ack(
+            f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/{REDACTED_RESULT_PREFIX}{jobs}*]",
+            (_HANDLER_POLICY, _SWEEPER_POLICY),
+            "Read-only (s3:GetObject) on Transcribe's redacted result, redacted-<job-name>.json, "
+            "which the readable outputs of a redacting profile are made from.",
+        ),
+        *(
+            [
+                ack(
+                    f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/{UNREDACTED_PREFIX}*]",
+                    (_HANDLER_POLICY, _SWEEPER_POLICY),
+                    "Write-only (s3:PutObject) readable copies of Transcribe's unredacted "
+                    "result, unredacted/<source key>.txt|.json, one set per upload of a profile "
+                    "with redacted_and_unredacted; no pipeline role may read them.",
+                )
+            ]
+            if config.keeps_unredacted
+            else []
         ),
         # --- Transcribe: resource-level permissions where the service has them ---------------
         ack(

@@ -90,6 +90,7 @@ class PipelineStack(Stack):
             log_retention=retention,
             powertools_layer_version=config.powertools_layer_version,
             encryption_key=key,
+            writes_unredacted=config.keeps_unredacted,
         )
         ledger.allow_starter(starter.handler.function)
         ledger.allow_harvester(job_state.handler.function)

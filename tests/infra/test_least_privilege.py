@@ -7,6 +7,8 @@ cdk-nag prints them, ``<LogicalId.Attribute>`` with CDK's 8-character hash left 
 
 from __future__ import annotations
 
+import fnmatch
+import json
 import re
 from typing import Any
 
@@ -36,6 +38,8 @@ HARVEST_S3 = {
     # harvest(): HEAD/GET the outputs, read Transcribe's <job>.json, write transcripts/ (the
     # .txt, .json and our own .srt/.vtt: nothing is copied, so no tagging actions).
     ("s3:GetObject", f"{OUTPUT}/tp-*"),
+    # A redacting job's result: the readable outputs are made from it (docs/transcribe-features.md).
+    ("s3:GetObject", f"{OUTPUT}/redacted-tp-*"),
     ("s3:GetObject", f"{OUTPUT}/transcripts/*"),
     ("s3:GetObject", f"{OUTPUT}/failed/*"),
     # A HEAD of a missing key answers 404 (not 403) only with ListBucket.
@@ -404,3 +408,49 @@ def test_only_the_sweeper_may_query_a_ledger_index(template: Template):
     }
 
     assert index_queries == {"JobStateSweeperRole"}
+
+
+# A profile that keeps Transcribe's unredacted result: the harvest then writes unredacted/.
+UNREDACTED_CONTEXT = {
+    "profiles": json.dumps(
+        [
+            {
+                "prefix": "calls/",
+                "channel_identification": True,
+                "content_redaction": {"output": "redacted_and_unredacted"},
+            }
+        ]
+    )
+}
+UNREDACTED_OBJECT = f"{OUTPUT}/unredacted/calls/1.wav.txt"
+
+
+def _reads(action: str) -> bool:
+    """Whether an action (or an action pattern) lets its holder read an object's content."""
+    return fnmatch.fnmatchcase("s3:GetObject", action) or fnmatch.fnmatchcase(
+        "s3:GetObjectVersion", action
+    )
+
+
+def test_with_unredacted_copies_the_harvesters_may_put_them_and_nothing_else(synth_with):
+    granted = {
+        role: permissions(statements)
+        for role, statements in allow_statements(synth_with(UNREDACTED_CONTEXT)).items()
+    }
+
+    for role in ("JobStateHandlerRole", "JobStateSweeperRole"):
+        unredacted = {(a, r) for a, r in granted[role] if "unredacted" in r}
+        assert unredacted == {("s3:PutObject", f"{OUTPUT}/unredacted/*")}, role
+
+
+def test_without_unredacted_copies_no_role_may_write_there(template: Template):
+    for role, statements in allow_statements(template).items():
+        assert not any("unredacted" in r for _, r in permissions(statements)), role
+
+
+@pytest.mark.parametrize("context", [{}, UNREDACTED_CONTEXT], ids=["default", "unredacted"])
+def test_no_role_of_the_stack_may_read_unredacted_copies(synth_with, context):
+    for role, statements in allow_statements(synth_with(context)).items():
+        for action, resource in permissions(statements):
+            if _reads(action):
+                assert not fnmatch.fnmatchcase(UNREDACTED_OBJECT, resource), (role, action)
