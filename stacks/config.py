@@ -25,6 +25,13 @@ from transcribe_pipeline.profiles import (
     profile_from_mapping,
     profiles_to_json,
 )
+from transcribe_pipeline.resource_check import (
+    LANGUAGE_MODEL,
+    TOP_LEVEL,
+    VOCABULARY,
+    VOCABULARY_FILTER,
+    NamedResource,
+)
 from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME
 from transcribe_pipeline.subtitle_style import (
     StyleError,
@@ -207,6 +214,16 @@ class PipelineConfig:
             subtitle_style=self.subtitle_style,
         )
 
+    def named_resources(self) -> list[NamedResource]:
+        """Every vocabulary, filter and language model the settings name, with where and for what.
+
+        The deploy checks that each exists and is ready (stacks/resource_check.py).
+        """
+        named = _named(TOP_LEVEL, self.default_job())
+        for profile in self.profiles:
+            named += _named(profile.prefix, profile.job)
+        return named
+
     @property
     def keeps_unredacted(self) -> bool:
         """Whether some profile keeps Transcribe's unredacted result (unredacted/ is written)."""
@@ -277,6 +294,27 @@ class PipelineConfig:
             if raw is not None:
                 values[name] = _coerce(name, raw, getattr(defaults, name))
         return cls(**values)
+
+
+def _named(where: str, job: JobSettings) -> list[NamedResource]:
+    """The resources one job's settings name (in Settings, ModelSettings, LanguageIdSettings)."""
+    kinds = (
+        (VOCABULARY, "vocabulary_name"),
+        (VOCABULARY_FILTER, "vocabulary_filter_name"),
+        (LANGUAGE_MODEL, "language_model_name"),
+    )
+    named = [
+        NamedResource(where, kind, getattr(job, field), job.language)
+        for kind, field in kinds
+        if getattr(job, field)
+    ]
+    for language, setting in job.language_id_settings:
+        named += [
+            NamedResource(where, kind, getattr(setting, field), language)
+            for kind, field in kinds
+            if getattr(setting, field)
+        ]
+    return named
 
 
 def _keys(keys: tuple[str, ...]) -> str:

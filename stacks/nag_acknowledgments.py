@@ -211,6 +211,25 @@ def acknowledgments(config: PipelineConfig) -> tuple[NagAcknowledgment, ...]:
             "which is how an operator follows one file through the pipeline.",
         ),
     ]
+    if config.named_resources():
+        check = ("ResourceCheck/Check/Function/Resource",)
+        entries += [
+            ack("AwsSolutions-L1", check, _RUNTIME_REASON),
+            ack("Serverless-LambdaLatestVersion", check, _RUNTIME_REASON),
+            ack(
+                "Serverless-LambdaDLQ",
+                check,
+                "The deploy-time check is invoked by CloudFormation only, as a custom resource: "
+                "it always answers CloudFormation itself, and a failure fails the deploy, which "
+                "is the point; there is no event to keep.",
+            ),
+            ack(
+                "Serverless-LambdaTracing",
+                check,
+                "Runs once per deploy; its answer (and the reason for a failure) is in the "
+                "stack events and its log group, X-Ray would add nothing.",
+            ),
+        ]
     if config.notification_email is not None:
         entries.append(
             ack(

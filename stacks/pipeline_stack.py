@@ -17,6 +17,7 @@ from stacks.job_starter import JobStarter
 from stacks.job_state import JobStateHandler
 from stacks.ledger import Ledger, allow_outcome_events
 from stacks.monitoring import Monitoring
+from stacks.resource_check import TranscribeResourceCheck
 from stacks.storage import Storage
 from transcribe_pipeline import environment as names
 from transcribe_pipeline import stack_outputs as output
@@ -102,6 +103,15 @@ class PipelineStack(Stack):
             job_state.sweeper.function,
         ):
             allow_outcome_events(self, function)
+        named = config.named_resources()
+        if named:
+            TranscribeResourceCheck(
+                self,
+                "ResourceCheck",
+                resources=named,
+                log_retention=retention,
+                powertools_layer_version=config.powertools_layer_version,
+            )
         monitoring = Monitoring(
             self,
             "Monitoring",

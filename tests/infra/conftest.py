@@ -23,6 +23,26 @@ ALL_OPTIONS = {
     "input_prefix": "incoming/",
     "job_name_prefix": "mtg-",
     "retain_data": "true",
+    # Every profile feature that adds resources or permissions: the deploy-time check of named
+    # vocabularies, filters and models, and unredacted copies.
+    "profiles": json.dumps(
+        [
+            {
+                "prefix": "incoming/calls/",
+                "channel_identification": True,
+                "channel_roles": ["agent", "customer"],
+                "vocabulary_filter_name": "profanity",
+                "vocabulary_filter_method": "mask",
+                "content_redaction": {"output": "redacted_and_unredacted"},
+            },
+            {
+                "prefix": "incoming/lectures/",
+                "language": "en-GB",
+                "vocabulary_name": "physics-terms",
+                "language_model_name": "physics-lectures",
+            },
+        ]
+    ),
 }
 
 

@@ -2,8 +2,8 @@
 
 checkov pins boto3 and packaging to versions that conflict with this project's (boto3 1.35 vs
 >= 1.40, packaging < 24 vs pytest's >= 24), so it lives in its own virtual environment,
-``.venv-checkov`` (``make setup`` creates it from requirements-checkov.txt). One run, on the
-default template, CloudFormation framework only: about 3 s.
+``.venv-checkov`` (``make setup`` creates it from requirements-checkov.txt). Two runs, on the
+default and the all-options template, CloudFormation framework only: about 3 s each.
 """
 
 from __future__ import annotations
@@ -37,8 +37,21 @@ def checkov_executable() -> str:
 
 
 @pytest.fixture(scope="module")
-def checkov_report(template: Template, tmp_path_factory) -> dict[str, Any]:
-    """checkov's JSON report (failed checks only) on the default template."""
+def checkov_report(
+    template: Template, all_options_template: Template, tmp_path_factory
+) -> dict[str, Any]:
+    """checkov's JSON report (failed checks only) on the default and the all-options template.
+
+    The all-options template adds the resources only some configurations have (the deploy-time
+    check of named Transcribe resources); their failed checks join the default's.
+    """
+    default = _report(template, tmp_path_factory)
+    options = _report(all_options_template, tmp_path_factory)
+    default["results"]["failed_checks"] += options["results"]["failed_checks"]
+    return default
+
+
+def _report(template: Template, tmp_path_factory) -> dict[str, Any]:
     path = tmp_path_factory.mktemp("checkov") / "TranscriptionPipeline.template.json"
     path.write_text(json.dumps(template.to_json()))
     command = [checkov_executable(), "--file", str(path), "--framework", "cloudformation"]
