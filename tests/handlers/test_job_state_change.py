@@ -92,6 +92,7 @@ def test_a_completed_job_writes_a_json_of_turns_and_words(cloud, job_state, cont
         "confidence": 0.999,
         "speaker": "spk_0",
         "channel": None,
+        "role": None,
     }
 
 
