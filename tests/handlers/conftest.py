@@ -360,10 +360,22 @@ def notices(cloud):
     )
 
     def read() -> list[dict]:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
-        return [json.loads(m["Body"]) for m in messages]
+        return [json.loads(body) for body in drain(sqs, queue_url)]
 
     return topic_arn, read
+
+
+def drain(sqs: Any, queue_url: str) -> list[str]:
+    """The bodies of every message in a queue, each received once and deleted."""
+    bodies: list[str] = []
+    while True:
+        response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+        messages = response.get("Messages", [])
+        if not messages:
+            return bodies
+        for message in messages:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 @pytest.fixture
@@ -381,15 +393,6 @@ def outcome_events(cloud):
     events.put_targets(Rule="outcomes", Targets=[{"Id": "queue", "Arn": queue_arn}])
 
     def read() -> list[dict]:
-        received: list[dict] = []
-        while True:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
-            if not messages:
-                return received
-            for message in messages:
-                received.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return [json.loads(body) for body in drain(sqs, queue_url)]
 
     return read
