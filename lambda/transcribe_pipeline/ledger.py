@@ -1,9 +1,8 @@
 """The ledger's table operations: every write conditional, so each decision is made once.
 
 The item schema and the algorithms are in docs/ledger.md; the names come from ledger_schema.
-Built on a boto3 ``Table`` resource. The transactions go through the resource's own client,
-which serialises Python values to DynamoDB's typed form for every operation, TransactWriteItems
-included (docs/ledger.md, "AWS facts"): values are passed as Python values, not pre-serialised.
+Built on a boto3 ``Table`` resource; the transactions, which the resource does not offer, go
+through a plain DynamoDB client with values typed by boto3's ``TypeSerializer``.
 """
 
 from __future__ import annotations
@@ -15,7 +14,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import boto3
 from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from transcribe_pipeline.clients import error_code
@@ -54,6 +55,7 @@ from transcribe_pipeline.ledger_schema import (
     padded_sequencer,
 )
 
+_serialize = TypeSerializer().serialize
 # How long one invocation holds an item's announcements: far longer than a publish takes, short
 # enough that a sender that died is replaced soon (by the platform's retry or the sweeper).
 CLAIM_DURATION = timedelta(minutes=2)
@@ -190,10 +192,18 @@ def _number(value: float | int | None) -> Decimal | None:
 class Ledger:
     """The ledger table and the conditional writes the functions make on it."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, client: Any = None) -> None:
         self.table = table
         self.name = str(table.name)
-        self.client = table.meta.client
+        # The resource's own client types values itself: a plain one, configured alike, for
+        # the transactions written with TypeSerializer.
+        resource_client = table.meta.client
+        self.client = client or boto3.client(
+            "dynamodb",
+            region_name=resource_client.meta.region_name,
+            endpoint_url=resource_client.meta.endpoint_url,
+            config=resource_client.meta.config,
+        )
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -642,8 +652,7 @@ def _names(*attributes: str) -> dict[str, str]:
 
 
 def _serialized(values: Mapping[str, Any]) -> dict[str, Any]:
-    # The resource's client serialises (see the module docstring): a plain copy.
-    return dict(values)
+    return {name: _serialize(value) for name, value in values.items()}
 
 
 def _cancellation_codes(error: ClientError) -> list[str] | None:

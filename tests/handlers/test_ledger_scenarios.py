@@ -387,10 +387,12 @@ def test_a_fault_after_any_write_converges_on_retry_to_one_job_one_transcript_on
     faults = FaultAfterWrite(
         [
             starter.s3,
+            starter.ledger.table.meta.client,
             starter.ledger.client,
             starter.transcribe.client,
             starter.events,
             job_state.s3,
+            job_state.ledger.table.meta.client,
             job_state.ledger.client,
             job_state.sns,
             job_state.events,
