@@ -20,6 +20,7 @@ from transcribe_pipeline.announce import announce_pending
 from transcribe_pipeline.clients import client, single_attempt_client, table
 from transcribe_pipeline.keys import RejectionClass
 from transcribe_pipeline.ledger import Ledger
+from transcribe_pipeline.ledger_schema import State
 from transcribe_pipeline.metrics import REASON_DIMENSION, REJECTED_INPUTS_METRIC
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.starter import (
@@ -78,9 +79,10 @@ def record_handler(record: SQSRecord) -> None:
         raise
     finally:
         logger.remove_keys(["source_key", "source_bucket"])
-    if result.version is not None:
+    if result.version is not None and result.version.state is State.REJECTED:
         # The rejection's outcome event; or, for a duplicate event, what an earlier attempt
-        # could not send. A failure raises: the message is retried.
+        # could not send. A failure raises: the message is retried. A job's outcome is the
+        # job-state function's (and the sweeper's) to announce.
         announce_pending(result.version, ledger=ledger, sns=sns, events=events, settings=settings)
     if result.outcome is Outcome.REJECTED:
         logger.warning(
