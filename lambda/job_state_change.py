@@ -6,9 +6,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from transcribe_pipeline.clients import client
+from transcribe_pipeline.clients import client, table
 from transcribe_pipeline.harvest_and_notify import harvest_and_notify
 from transcribe_pipeline.keys import is_job_name
+from transcribe_pipeline.ledger import Ledger
 from transcribe_pipeline.settings import Settings
 
 logger = Logger()
@@ -16,6 +17,8 @@ settings = Settings.from_env()
 transcribe = client("transcribe")
 s3 = client("s3")
 sns = client("sns")
+events = client("events")
+ledger = Ledger(table(settings.require_ledger_table()))
 
 
 @logger.inject_lambda_context
@@ -29,5 +32,12 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> None:
         logger.warning("Ignoring a job of another pipeline", extra={"job_name": job_name})
         return
     harvest_and_notify(
-        job_name, transcribe=transcribe, s3=s3, sns=sns, settings=settings, logger=logger
+        job_name,
+        transcribe=transcribe,
+        s3=s3,
+        sns=sns,
+        events=events,
+        ledger=ledger,
+        settings=settings,
+        logger=logger,
     )

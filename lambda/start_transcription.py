@@ -16,8 +16,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from transcribe_pipeline.clients import client, single_attempt_client
+from transcribe_pipeline.announce import announce_pending
+from transcribe_pipeline.clients import client, single_attempt_client, table
 from transcribe_pipeline.keys import RejectionClass
+from transcribe_pipeline.ledger import Ledger
+from transcribe_pipeline.ledger_schema import State
 from transcribe_pipeline.metrics import REASON_DIMENSION, REJECTED_INPUTS_METRIC
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.starter import (
@@ -42,21 +45,27 @@ settings = Settings.from_env()
 transcribe = StartClient(single_attempt_client("transcribe"), Pacer(settings.start_rate_per_second))
 s3 = client("s3")
 sqs = client("sqs")
+sns = client("sns")
+events = client("events")
+ledger = Ledger(table(settings.require_ledger_table()))
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
     """Start the job for one queued event; raising sends just this message back to the queue."""
     try:
-        obj = uploaded_object(record.body)
+        upload = uploaded_object(record.body)
     except NotAnUploadError as error:
         # Only the upload rule may send here (queue policy), and it routes S3's own events:
         # anything else can never succeed, so it is logged and dropped, not retried.
         logger.warning("Ignoring a message that is not an upload", extra={"reason": str(error)})
         return
+    obj = upload.obj
     logger.append_keys(source_key=obj.key, source_bucket=obj.bucket)
     try:
-        result = start_transcription(obj, transcribe=transcribe, s3=s3, settings=settings)
+        result = start_transcription(
+            upload, transcribe=transcribe, s3=s3, ledger=ledger, settings=settings
+        )
     except ForeignBucketError as error:
         logger.warning("Ignoring an event for another bucket", extra={"reason": str(error)})
         return
@@ -70,6 +79,11 @@ def record_handler(record: SQSRecord) -> None:
         raise
     finally:
         logger.remove_keys(["source_key", "source_bucket"])
+    if result.version is not None and result.version.state is State.REJECTED:
+        # The rejection's outcome event; or, for a duplicate event, what an earlier attempt
+        # could not send. A failure raises: the message is retried. A job's outcome is the
+        # job-state function's (and the sweeper's) to announce.
+        announce_pending(result.version, ledger=ledger, sns=sns, events=events, settings=settings)
     if result.outcome is Outcome.REJECTED:
         logger.warning(
             "Input rejected",
@@ -83,7 +97,8 @@ def record_handler(record: SQSRecord) -> None:
             count_rejection(result.reason_class)
     else:
         logger.info(
-            f"Transcription job {result.outcome.value}", extra={"job_name": result.job_name}
+            f"Transcription job {result.outcome.value}",
+            extra={"job_name": result.job_name, "sequencer": upload.sequencer},
         )
 
 

@@ -25,6 +25,14 @@ def client(
     )
 
 
+def table(name: str) -> Any:
+    """A DynamoDB ``Table`` resource with the same retries as :func:`client`."""
+    dynamodb = boto3.resource(
+        "dynamodb", config=Config(retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS})
+    )
+    return dynamodb.Table(name)
+
+
 def error_code(error: ClientError) -> str:
     """The AWS error code of a ClientError (``NoSuchKey``, ``404``, ``ThrottlingException``...)."""
     return str(error.response.get("Error", {}).get("Code", ""))

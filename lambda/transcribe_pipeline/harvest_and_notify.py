@@ -1,7 +1,7 @@
 """Harvesting one finished job and announcing its outcome: what both job-state functions do.
 
-The JobStateChange function calls it for the job its event names, the sweeper for each job
-whose event was lost.
+The JobStateChange function calls it for the job its event names, the sweeper for each open
+ledger item whose job finished without its event.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from transcribe_pipeline.clients import error_code
-from transcribe_pipeline.harvest import ForeignJobError, Harvest, HarvestResult, harvest
-from transcribe_pipeline.notify import publish_outcome
+from transcribe_pipeline.announce import announce_pending
+from transcribe_pipeline.clients import client, error_code, table
+from transcribe_pipeline.harvest import ForeignJobError, HarvestResult, harvest
+from transcribe_pipeline.ledger import Ledger
 from transcribe_pipeline.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,11 +21,26 @@ if TYPE_CHECKING:
 
 
 def harvest_and_notify(
-    job_name: str, *, transcribe: Any, s3: Any, sns: Any, settings: Settings, logger: Logger
+    job_name: str,
+    *,
+    transcribe: Any,
+    s3: Any,
+    sns: Any,
+    settings: Settings,
+    logger: Logger,
+    events: Any = None,
+    ledger: Ledger | None = None,
 ) -> HarvestResult | None:
-    """Harvest one job and notify; None when the job is unknown or not this pipeline's."""
+    """Harvest one job and announce it once; None when the job is unknown or not ours.
+
+    A version whose announcements are still pending (an earlier send failed) is announced
+    now, whichever invocation committed its outcome: a duplicate event is a retry. Without
+    ``events`` or ``ledger``, they are made from ``settings`` for this call.
+    """
+    events = events if events is not None else client("events")
+    ledger = ledger if ledger is not None else Ledger(table(settings.require_ledger_table()))
     try:
-        result = harvest(job_name, transcribe=transcribe, s3=s3, settings=settings)
+        result = harvest(job_name, transcribe=transcribe, s3=s3, ledger=ledger, settings=settings)
     except ForeignJobError:
         logger.exception("Not harvesting a job of another bucket")
         return None
@@ -38,16 +54,8 @@ def harvest_and_notify(
         f"Job {result.outcome.value}",
         extra={"job_name": job_name, "source_key": result.source.key, "outputs": result.written},
     )
-    if result.outcome in {Harvest.TRANSCRIBED, Harvest.FAILED}:
-        publish_outcome(
-            sns,
-            settings.topic_arn,
-            status="COMPLETED" if result.outcome is Harvest.TRANSCRIBED else "FAILED",
-            source_uri=result.source.uri,
-            job_name=job_name,
-            outputs=result.written,
-            reason=result.reason,
-        )
+    if result.version is not None:
+        announce_pending(result.version, ledger=ledger, sns=sns, events=events, settings=settings)
     return result
 
 

@@ -126,14 +126,21 @@ def is_job_name(name: str) -> bool:
     return JOB_NAME_PATTERN.fullmatch(name) is not None
 
 
-def job_name_for(obj: S3Object, *, prefix: str) -> str:
-    """The deterministic job name of one object version: prefix, readable stem, hash."""
+def job_name_for(obj: S3Object, *, prefix: str, attempt: int = 1) -> str:
+    """The deterministic job name of one object version and attempt: prefix, stem, hash.
+
+    Attempt 1 (the upload's own job) has no suffix, so jobs started before attempts existed
+    keep their names; a `reprocess` attempt n ends with ``-r<n>``.
+    """
+    if attempt < 1:
+        raise ValueError(f"A job attempt counts from 1, got {attempt}")
     identity = "\0".join((obj.bucket, obj.key, obj.version_id or obj.etag or ""))
     digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:_HASH_CHARS]
+    suffix = "" if attempt == 1 else f"-r{attempt}"
     stem = _readable_stem(obj.key)
-    room = 200 - len(prefix) - len(digest) - 1
+    room = 200 - len(prefix) - len(digest) - len(suffix) - 1
     stem = stem[: max(0, min(room, _STEM_CHARS))].strip("-._")
-    return f"{prefix}{stem}-{digest}" if stem else f"{prefix}{digest}"
+    return f"{prefix}{stem}-{digest}{suffix}" if stem else f"{prefix}{digest}{suffix}"
 
 
 def _readable_stem(key: str) -> str:

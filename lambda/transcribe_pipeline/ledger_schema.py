@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import re
+from datetime import UTC, datetime
 
 # The table's primary key: the source object's key (decoded, exactly as S3 stores it) and the
 # item's kind within that key.
@@ -108,3 +109,8 @@ def padded_sequencer(sequencer: str) -> str:
 def version_sort_key(sequencer: str) -> str:
     """The sort key of a version item: ``V#`` and the padded sequencer."""
     return f"{VERSION_SORT_KEY_PREFIX}{padded_sequencer(sequencer)}"
+
+
+def iso_time(moment: datetime) -> str:
+    """A time as the ledger writes it: UTC, fixed width, so that times compare as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -25,7 +25,7 @@ DETAIL_FIELDS = (
     "bucket",  # the input bucket
     "key",  # the source key, decoded
     "version_id",  # S3's version id of the upload (null for an unversioned object)
-    "sequencer",  # S3's sequencer of the upload's event, as S3 sent it
+    "sequencer",  # S3's sequencer of the upload's event, left-padded to 64 hex digits
     "state",  # the ledger state: TRANSCRIBED, FAILED or REJECTED
     "job",  # the Transcribe job name (null when rejected before a job)
     "language",  # the job's language code (null when unknown)

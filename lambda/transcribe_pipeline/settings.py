@@ -62,6 +62,15 @@ class Settings:
     sweep_lookback: timedelta = timedelta(hours=SWEEP_LOOKBACK_HOURS_RANGE.default)
     sweep_grace: timedelta = timedelta(minutes=SWEEP_GRACE_MINUTES_RANGE.default)
     stuck_after: timedelta = timedelta(hours=STUCK_AFTER_HOURS_RANGE.default)
+    # The ledger table (docs/ledger.md); the functions refuse to start without it
+    # (``require_ledger_table``), the pure request-building code does not need it.
+    ledger_table: str | None = None
+
+    def require_ledger_table(self) -> str:
+        """The ledger table's name; SettingsError when the stack did not set it."""
+        if self.ledger_table is None:
+            raise SettingsError(f"Environment variable {names.LEDGER_TABLE} must be set")
+        return self.ledger_table
 
     @property
     def default_job(self) -> JobSettings:
@@ -183,4 +192,5 @@ class Settings:
                 minutes=integer(names.SWEEP_GRACE_MINUTES, SWEEP_GRACE_MINUTES_RANGE)
             ),
             stuck_after=timedelta(hours=integer(names.STUCK_AFTER_HOURS, STUCK_AFTER_HOURS_RANGE)),
+            ledger_table=optional(names.LEDGER_TABLE),
         )

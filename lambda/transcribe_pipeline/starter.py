@@ -6,12 +6,15 @@ import enum
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from transcribe_pipeline.clients import error_code
+from transcribe_pipeline.harvest import repair_outputs, write_failure_state
 from transcribe_pipeline.keys import (
+    MAX_S3_KEY_BYTES,
     Rejection,
     RejectionClass,
     S3Object,
@@ -19,28 +22,35 @@ from transcribe_pipeline.keys import (
     job_name_for,
     rejection,
 )
-from transcribe_pipeline.profiles import LanguageIdSetting
-from transcribe_pipeline.records import write_failure
+from transcribe_pipeline.ledger import Commit, Ledger, Version
+from transcribe_pipeline.ledger_schema import State, padded_sequencer
+from transcribe_pipeline.profiles import LanguageIdSetting, profile_for_key
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.throttling import is_media_too_long
 
 
 class Outcome(enum.Enum):
-    """What became of one upload."""
+    """What became of one upload event."""
 
     STARTED = "started"
+    # The job was started but not recorded (a retry after a crash): confirmed, not repeated.
     ALREADY_STARTED = "already-started"
     REJECTED = "rejected"
+    # A newer version of the key exists: this event starts nothing (docs/ledger.md).
+    SUPERSEDED = "superseded"
+    # The version was handled before (a duplicate event): nothing new done.
+    ALREADY_HANDLED = "already-handled"
 
 
 @dataclass(frozen=True)
 class StartResult:
-    """The outcome for one object, with the job name when a job exists."""
+    """The outcome for one object, with the job name when a job exists and its ledger item."""
 
     outcome: Outcome
     job_name: str | None
     reason: str | None = None
     reason_class: RejectionClass | None = None
+    version: Version | None = None
 
 
 # The events the upload rule routes (stacks/job_starter.py) and the only ones the start
@@ -77,11 +87,20 @@ _CONFIGURATION_WORDS = re.compile(
 )
 
 
-def uploaded_object(body: str) -> S3Object:
+@dataclass(frozen=True)
+class Upload:
+    """An upload event: the object version it names and its S3 sequencer (which orders it)."""
+
+    obj: S3Object
+    sequencer: str
+
+
+def uploaded_object(body: str) -> Upload:
     """The object version an S3 "Object Created" event names; NotAnUploadError otherwise.
 
     The key is decoded once (``decode_event_key``); the bucket is checked by
-    ``start_transcription``, which logs the event's key first.
+    ``start_transcription``, which logs the event's key first. The sequencer is required: it
+    is how versions of one key are ordered (docs/ledger.md, "Ordering").
     """
     try:
         event = json.loads(body)
@@ -101,17 +120,33 @@ def uploaded_object(body: str) -> S3Object:
     key, size = _field(obj, "key"), obj.get("size") if isinstance(obj, dict) else None
     if not isinstance(bucket, str) or not isinstance(key, str) or not key:
         raise NotAnUploadError("The event names no bucket name and object key")
+    decoded = decode_event_key(key)
+    if len(decoded.encode("utf-8")) > MAX_S3_KEY_BYTES:
+        # No S3 object has such a key (docs/s3-keys.md); nor could the ledger record it.
+        raise NotAnUploadError(
+            f"The event's key is longer than S3's {MAX_S3_KEY_BYTES} bytes: {decoded[:80]!r}..."
+        )
     if size is not None and (not isinstance(size, int) or isinstance(size, bool)):
         raise NotAnUploadError(f"The event's object size is not a number: {size!r}")
     version_id, etag = obj.get("version-id"), obj.get("etag")
     if not all(value is None or isinstance(value, str) for value in (version_id, etag)):
         raise NotAnUploadError("The event's version-id or etag is not a string")
-    return S3Object(
-        bucket=bucket,
-        key=decode_event_key(key),
-        size=size,
-        version_id=version_id or None,
-        etag=etag or None,
+    sequencer = obj.get("sequencer")
+    try:
+        padded_sequencer(sequencer if isinstance(sequencer, str) else "")
+    except ValueError:
+        raise NotAnUploadError(
+            f"The event for key {key!r} has no valid sequencer: {sequencer!r}"
+        ) from None
+    return Upload(
+        S3Object(
+            bucket=bucket,
+            key=decoded,
+            size=size,
+            version_id=version_id or None,
+            etag=etag or None,
+        ),
+        str(sequencer),
     )
 
 
@@ -205,41 +240,125 @@ def _language_id_setting(setting: LanguageIdSetting) -> dict[str, str]:
 
 
 def start_transcription(
-    obj: S3Object, *, transcribe: Any, s3: Any, settings: Settings
+    upload: Upload,
+    *,
+    transcribe: Any,
+    s3: Any,
+    ledger: Ledger,
+    settings: Settings,
+    now: datetime | None = None,
 ) -> StartResult:
-    """Validate the object and start its job; record rejections; raise what may succeed later."""
+    """Record the upload, then start its job once, reject it, or leave it to a newer version.
+
+    Raises what may succeed later (the message is retried). Follows docs/ledger.md.
+    """
+    obj = upload.obj
     if obj.bucket != settings.input_bucket:
         raise ForeignBucketError(
             f"Event for bucket {obj.bucket!r}; this pipeline reads only {settings.input_bucket!r}"
         )
+    now = now or datetime.now(UTC)
+    profile = profile_for_key(obj.key, settings.profiles)
+    received = ledger.receive(
+        obj, sequencer=upload.sequencer, profile="" if profile is None else profile.prefix, now=now
+    )
+    version = received.version
+    if version.state is not State.RECEIVED:
+        return StartResult(Outcome.ALREADY_HANDLED, version.job, version=version)
+    if not received.is_head:
+        # An older event than the key's newest: the newer version's event decides.
+        return _superseded(version, ledger=ledger, now=now)
     refused = rejection(obj)
-    job_name = job_name_for(obj, prefix=settings.job_name_prefix)
-    if refused is None:
-        try:
-            transcribe.start_transcription_job(**start_request(obj, job_name, settings))
-        except ClientError as error:
-            refused = _permanent_refusal(error, obj, s3=s3)
-            if refused is None and error_code(error) == "ConflictException":
-                return _confirm_same_object(obj, job_name, transcribe=transcribe)
-            if refused is None:
-                raise
-        else:
-            return StartResult(Outcome.STARTED, job_name)
-        write_failure(s3, settings.output_bucket, obj, job_name=job_name, reason=refused.reason)
-        return StartResult(Outcome.REJECTED, job_name, refused.reason, refused.reason_class)
-    write_failure(s3, settings.output_bucket, obj, job_name=None, reason=refused.reason)
-    return StartResult(Outcome.REJECTED, None, refused.reason, refused.reason_class)
+    if refused is not None:
+        return _reject(version, obj, refused, None, s3=s3, ledger=ledger, settings=settings,
+                       now=now)  # fmt: skip
+    current = _current_version_id(s3, obj)
+    if current is None:
+        gone = Rejection(
+            RejectionClass.GONE, "The object was deleted before its transcription started."
+        )
+        return _reject(version, obj, gone, None, s3=s3, ledger=ledger, settings=settings,
+                       now=now)  # fmt: skip
+    if obj.version_id is not None and current != obj.version_id:
+        # Transcribe reads the current object, not a version: this job would transcribe the
+        # newer bytes. The newer version's event starts its own job.
+        return _superseded(version, ledger=ledger, now=now)
+    job_name = job_name_for(obj, prefix=settings.job_name_prefix, attempt=version.attempt)
+    outcome = Outcome.STARTED
+    try:
+        transcribe.start_transcription_job(**start_request(obj, job_name, settings))
+    except ClientError as error:
+        refused = _permanent_refusal(error, obj, s3=s3)
+        if refused is not None:
+            return _reject(version, obj, refused, job_name, s3=s3, ledger=ledger,
+                           settings=settings, now=now)  # fmt: skip
+        if error_code(error) != "ConflictException":
+            raise
+        _confirm_same_object(obj, job_name, transcribe=transcribe)
+        outcome = Outcome.ALREADY_STARTED
+    if not ledger.mark_started(version, job_name=job_name, now=now):
+        # Another delivery of the same event recorded it first.
+        return StartResult(Outcome.ALREADY_HANDLED, job_name, version=version)
+    return StartResult(outcome, job_name, version=version)
 
 
-def _confirm_same_object(obj: S3Object, job_name: str, *, transcribe: Any) -> StartResult:
-    """A duplicate delivery: success only if the existing job reads this very object."""
+def _superseded(version: Version, *, ledger: Ledger, now: datetime) -> StartResult:
+    if ledger.supersede(version, now=now):
+        return StartResult(Outcome.SUPERSEDED, None, version=version)
+    return StartResult(Outcome.ALREADY_HANDLED, version.job, version=version)
+
+
+def _reject(
+    version: Version,
+    obj: S3Object,
+    refused: Rejection,
+    job_name: str | None,
+    *,
+    s3: Any,
+    ledger: Ledger,
+    settings: Settings,
+    now: datetime,
+) -> StartResult:
+    """Record a rejection: the failure record while the version is the head, then the commit."""
+    if ledger.head_sequencer(obj.key) != version.sequencer:
+        return _superseded(version, ledger=ledger, now=now)
+    key = write_failure_state(s3, settings, obj, job_name=job_name, reason=refused.reason)
+    commit = ledger.commit_outcome(
+        version,
+        source=State.RECEIVED,
+        target=State.REJECTED,
+        job_name=job_name,
+        outputs=(key,),
+        reason=refused.reason,
+        language=None,
+        duration_s=None,
+        notice=False,
+        now=now,
+    )
+    if commit is Commit.COMMITTED:
+        return StartResult(
+            Outcome.REJECTED,
+            job_name,
+            refused.reason,
+            refused.reason_class,
+            ledger.version(version.key, version.sort_key),
+        )
+    if commit is Commit.ALREADY_DONE and ledger.head_sequencer(obj.key) == version.sequencer:
+        return StartResult(Outcome.ALREADY_HANDLED, job_name, version=version)
+    # A newer version became the head while the record was written: it decides what shows.
+    result = _superseded(version, ledger=ledger, now=now)
+    repair_outputs(obj, s3=s3, ledger=ledger, settings=settings, written_by=job_name)
+    return result
+
+
+def _confirm_same_object(obj: S3Object, job_name: str, *, transcribe: Any) -> None:
+    """A start made but not recorded: fine only if the existing job reads this very object."""
     job = transcribe.get_transcription_job(TranscriptionJobName=job_name)["TranscriptionJob"]
     existing_uri = job.get("Media", {}).get("MediaFileUri")
     if existing_uri != obj.uri:
         raise JobNameCollisionError(
             f"Job {job_name} already exists for {existing_uri!r}, not for {obj.uri!r}"
         )
-    return StartResult(Outcome.ALREADY_STARTED, job_name)
 
 
 class JobNameCollisionError(RuntimeError):
@@ -278,10 +397,15 @@ def _permanent_refusal(error: ClientError, obj: S3Object, *, s3: Any) -> Rejecti
 
 def _exists(s3: Any, obj: S3Object) -> bool:
     """Whether the uploaded object is still there (HeadObject; a 404 means deleted)."""
+    return _current_version_id(s3, obj) is not None
+
+
+def _current_version_id(s3: Any, obj: S3Object) -> str | None:
+    """The version id of the key's current object ("" when unversioned); None when deleted."""
     try:
-        s3.head_object(Bucket=obj.bucket, Key=obj.key)
+        head = s3.head_object(Bucket=obj.bucket, Key=obj.key)
     except ClientError as error:
         if error_code(error) in {"404", "NoSuchKey", "NotFound"}:
-            return False
+            return None
         raise
-    return True
+    return str(head.get("VersionId") or "")

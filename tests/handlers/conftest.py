@@ -22,12 +22,27 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.transcribe.models import FakeTranscriptionJob, transcribe_backends
 
-from tests.handlers.events import object_created, sample_text, transcribe_result
+from tests.handlers.events import SAMPLE_SEQUENCER, object_created, sample_text, transcribe_result
+from transcribe_pipeline.ledger import Ledger, Version
+from transcribe_pipeline.ledger_schema import (
+    HEAD_SORT_KEY,
+    OPEN,
+    OPEN_INDEX,
+    OPEN_SINCE,
+    PARTITION_KEY,
+    SORT_KEY,
+    STATE,
+    STATE_INDEX,
+    STATE_INDEX_SORT_KEY,
+    VERSION_SORT_KEY_PREFIX,
+)
+from transcribe_pipeline.outcome_events import EVENT_SOURCE
 
 REGION = "us-east-1"
 INPUT_BUCKET = "media-in"
 OUTPUT_BUCKET = "media-out"
 PREFIX = "tp-"
+LEDGER_TABLE = "TranscriptionLedger"
 
 BASE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -51,6 +66,7 @@ BASE_ENV = {
     "SWEEP_GRACE_MINUTES": "2",
     "STUCK_AFTER_HOURS": "6",
     "POWERTOOLS_SERVICE_NAME": "transcription-pipeline-tests",
+    "LEDGER_TABLE": LEDGER_TABLE,
 }
 # Anything that would send the clients elsewhere than moto.
 UNSET_ENV = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
@@ -74,18 +90,24 @@ class Cloud:
     def __init__(self) -> None:
         self.s3: Any = boto3.client("s3", region_name=REGION)
         self.transcribe: Any = boto3.client("transcribe", region_name=REGION)
+        self.table: Any = boto3.resource("dynamodb", region_name=REGION).Table(LEDGER_TABLE)
+        self.ledger = Ledger(self.table)
+        # S3 gives each event of a key a greater sequencer than the one before.
+        self._sequencer = int(SAMPLE_SEQUENCER, 16)
 
     # --- S3 -------------------------------------------------------------------------------
 
     def upload(self, key: str, body: bytes = b"ID3\x04\x00fake mp3 frames") -> dict[str, Any]:
         """Put an object in the input bucket; the S3 "Object Created" event it would cause."""
         put = self.s3.put_object(Bucket=INPUT_BUCKET, Key=key, Body=body)
+        self._sequencer += 1
         return object_created(
             INPUT_BUCKET,
             key,
             size=len(body),
             version_id=put["VersionId"],
             etag=put["ETag"].strip('"'),
+            sequencer=format(self._sequencer, "X").rjust(18, "0"),
         )
 
     def put_output(
@@ -94,6 +116,11 @@ class Cloud:
         """Put an object in the output bucket (what Transcribe or an earlier run wrote)."""
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.s3.put_object(Bucket=OUTPUT_BUCKET, Key=key, Body=data, Metadata=metadata or {})
+
+    def exists(self, key: str) -> bool:
+        """Whether the input bucket has a current object at ``key``."""
+        listing = self.s3.list_objects_v2(Bucket=INPUT_BUCKET, Prefix=key)
+        return any(obj["Key"] == key for obj in listing.get("Contents", []))
 
     def output_keys(self, prefix: str = "") -> list[str]:
         """Keys in the output bucket under ``prefix``, sorted."""
@@ -111,8 +138,6 @@ class Cloud:
         """An output object parsed as JSON."""
         return json.loads(self.read_output(key))
 
-    # --- Transcribe -------------------------------------------------------------------------
-
     def job_uris(self) -> dict[str, str]:
         """Every transcription job in the account and the media URI it reads."""
         names = [
@@ -126,8 +151,34 @@ class Cloud:
             for name in names
         }
 
+    # --- the ledger ---------------------------------------------------------------------------
+
+    def versions(self, key: str) -> list[Version]:
+        """The key's version items, oldest first."""
+        items = self.table.query(
+            KeyConditionExpression=boto3.dynamodb.conditions.Key(PARTITION_KEY).eq(key)
+            & boto3.dynamodb.conditions.Key(SORT_KEY).begins_with(VERSION_SORT_KEY_PREFIX),
+            ConsistentRead=True,
+        )["Items"]
+        return [Version(item) for item in items]
+
+    def head(self, key: str) -> dict[str, Any] | None:
+        """The key's head item."""
+        item: dict[str, Any] | None = self.table.get_item(
+            Key={PARTITION_KEY: key, SORT_KEY: HEAD_SORT_KEY}, ConsistentRead=True
+        ).get("Item")
+        return item
+
+    # --- Transcribe -------------------------------------------------------------------------
+
     def start_job(self, name: str, key: str, *, bucket: str = INPUT_BUCKET) -> None:
-        """Start a job the way the starter does (output at the bucket root, subtitles)."""
+        """Start a job as the starter did before the ledger: no ledger item.
+
+        Its source object is uploaded first when the job reads the input bucket and the key
+        is not there (such a job is harvested only while its source exists).
+        """
+        if bucket == INPUT_BUCKET and not self.exists(key):
+            self.s3.put_object(Bucket=INPUT_BUCKET, Key=key, Body=b"ID3\x04\x00fake mp3 frames")
         self.transcribe.start_transcription_job(
             TranscriptionJobName=name,
             Media={"MediaFileUri": f"s3://{bucket}/{key}"},
@@ -222,7 +273,36 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
             Bucket=INPUT_BUCKET, VersioningConfiguration={"Status": "Enabled"}
         )
         aws.s3.create_bucket(Bucket=OUTPUT_BUCKET)
+        create_ledger_table()
         yield aws
+
+
+def create_ledger_table() -> None:
+    """The ledger table as the stack declares it: its key and both indexes (ledger_schema)."""
+    names = (PARTITION_KEY, SORT_KEY, OPEN, OPEN_SINCE, STATE, STATE_INDEX_SORT_KEY)
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName=LEDGER_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in names],
+        KeySchema=[
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": partition, "KeyType": "HASH"},
+                    {"AttributeName": sort, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, partition, sort in (
+                (OPEN_INDEX, OPEN, OPEN_SINCE),
+                (STATE_INDEX, STATE, STATE_INDEX_SORT_KEY),
+            )
+        ],
+    )
 
 
 @pytest.fixture
@@ -280,7 +360,39 @@ def notices(cloud):
     )
 
     def read() -> list[dict]:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
-        return [json.loads(m["Body"]) for m in messages]
+        return [json.loads(body) for body in drain(sqs, queue_url)]
 
     return topic_arn, read
+
+
+def drain(sqs: Any, queue_url: str) -> list[str]:
+    """The bodies of every message in a queue, each received once and deleted."""
+    bodies: list[str] = []
+    while True:
+        response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+        messages = response.get("Messages", [])
+        if not messages:
+            return bodies
+        for message in messages:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@pytest.fixture
+def outcome_events(cloud):
+    """A rule on the default bus sending the pipeline's outcome events to a queue; a reader."""
+    events, sqs = (
+        boto3.client("events", region_name=REGION),
+        boto3.client("sqs", region_name=REGION),
+    )
+    queue_url = sqs.create_queue(QueueName="outcomes")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    events.put_rule(Name="outcomes", EventPattern=json.dumps({"source": [EVENT_SOURCE]}))
+    events.put_targets(Rule="outcomes", Targets=[{"Id": "queue", "Arn": queue_arn}])
+
+    def read() -> list[dict]:
+        return [json.loads(body) for body in drain(sqs, queue_url)]
+
+    return read

@@ -14,6 +14,10 @@ from transcribe_pipeline.keys import encode_event_key
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 
 
+# The sequencer of tests/events/s3ObjectCreatedEvent.json.
+SAMPLE_SEQUENCER = "006408CAD69598B05E"
+
+
 @cache
 def _load(name: str) -> Any:
     return json.loads((EVENTS_DIR / name).read_text(encoding="utf-8"))
@@ -31,6 +35,7 @@ def object_created(
     size: int | None,
     version_id: str | None = None,
     etag: str | None = "d41d8cd98f00b204e9800998ecf8427e",
+    sequencer: str | None = SAMPLE_SEQUENCER,
 ) -> dict[str, Any]:
     """An S3 "Object Created" EventBridge event for one object version (key URL-encoded)."""
     event: dict[str, Any] = load_event("s3ObjectCreatedEvent.json")
@@ -38,7 +43,8 @@ def object_created(
     event["detail"]["bucket"]["name"] = bucket
     obj = event["detail"]["object"]
     obj["key"] = encode_event_key(key)
-    for field, value in (("size", size), ("version-id", version_id), ("etag", etag)):
+    fields = (("size", size), ("version-id", version_id), ("etag", etag), ("sequencer", sequencer))
+    for field, value in fields:
         if value is None:
             obj.pop(field, None)  # S3 leaves out what it does not have (no version-id unversioned).
         else:

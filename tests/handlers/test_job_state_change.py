@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.handlers.conftest import INPUT_BUCKET, PREFIX
-from tests.handlers.events import job_state_change, sample_text, transcribe_result
+from tests.handlers.events import job_state_change, sample_text, sqs_batch, transcribe_result
 from transcribe_pipeline.harvest import TranscriptMissingError
 from transcribe_pipeline.subtitle_style import SubtitleStyle
 
@@ -395,3 +395,116 @@ def test_a_failed_job_is_announced_with_transcribes_reason(cloud, load_handler, 
     assert notice["status"] == "FAILED"
     assert notice["reason"] == "The media format could not be decoded."
     assert notice["outputs"] == [f"failed/{KEY}.json"]
+
+
+# --- the ledger ---------------------------------------------------------------------------------
+
+
+def upload_and_start(cloud, load_handler, context, key: str) -> str:
+    """Upload ``key`` and run the start function on its event; the job's name."""
+    load_handler("start_transcription").handler(sqs_batch(cloud.upload(key)), context)
+    (version,) = cloud.versions(key)
+    assert version.job is not None
+    return version.job
+
+
+def test_a_harvest_records_the_outcome_language_duration_and_outputs(cloud, load_handler, context):
+    name = upload_and_start(cloud, load_handler, context, KEY)
+    job_state = load_handler("job_state_change")
+    cloud.complete_job(name)
+
+    job_state.handler(job_state_change(name, "COMPLETED"), context)
+
+    (version,) = cloud.versions(KEY)
+    assert (version.state, version.language, version.duration_s) == ("TRANSCRIBED", "en-US", 2.3)
+    assert version.outputs == tuple(
+        f"transcripts/{KEY}.{extension}" for extension in ("srt", "vtt", "json", "txt")
+    )
+    assert version.item["finished_at"] >= version.item["started_at"]
+    assert not version.is_open  # no topic: only the outcome event, sent
+
+
+def test_a_failed_job_is_recorded_failed_with_its_reason(cloud, load_handler, context):
+    name = upload_and_start(cloud, load_handler, context, KEY)
+    job_state = load_handler("job_state_change")
+    cloud.fail_job(name, "The media could not be decoded.")
+
+    job_state.handler(job_state_change(name, "FAILED"), context)
+
+    (version,) = cloud.versions(KEY)
+    assert (version.state, version.reason) == ("FAILED", "The media could not be decoded.")
+    assert version.outputs == (f"failed/{KEY}.json",)
+
+
+def test_a_job_started_before_the_ledger_is_harvested_and_recorded_as_a_backfill(
+    cloud, job_state, context
+):
+    # Given a job with no ledger item, whose source is still in the input bucket
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+
+    # When its event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then it is harvested, and an item older than any real upload records it
+    assert f"transcripts/{KEY}.txt" in cloud.output_keys("transcripts/")
+    (version,) = cloud.versions(KEY)
+    assert (version.sequencer, version.state, version.job) == ("0" * 64, "TRANSCRIBED", JOB)
+    assert cloud.head(KEY)["sequencer"] == "0" * 64
+
+
+def test_a_job_started_before_the_ledger_whose_source_is_gone_writes_nothing(
+    cloud, job_state, context
+):
+    # Given a job with no ledger item whose source was deleted since (e.g. `forget`)
+    cloud.start_job(JOB, KEY)
+    cloud.complete_job(JOB)
+    cloud.s3.delete_object(Bucket=INPUT_BUCKET, Key=KEY)
+
+    # When its event is handled
+    job_state.handler(job_state_change(JOB, "COMPLETED"), context)
+
+    # Then nothing comes back: no outputs, no ledger item
+    assert cloud.output_keys("transcripts/") == []
+    assert cloud.output_keys("failed/") == []
+    assert cloud.versions(KEY) == []
+
+
+def test_an_older_versions_failed_record_goes_when_the_newer_version_is_transcribed(
+    cloud, load_handler, context
+):
+    # Given a rejected (empty) version, then a valid one whose job completes
+    starter = load_handler("start_transcription")
+    starter.handler(sqs_batch(cloud.upload(KEY, b"")), context)
+    assert cloud.output_keys("failed/") == [f"failed/{KEY}.json"]
+    name = upload_and_start_again(cloud, starter, context)
+    job_state = load_handler("job_state_change")
+    cloud.complete_job(name)
+
+    # When its event is handled
+    job_state.handler(job_state_change(name, "COMPLETED"), context)
+
+    # Then the transcript shows and the older failure record is gone
+    assert cloud.output_keys("failed/") == []
+    assert f"transcripts/{KEY}.txt" in cloud.output_keys("transcripts/")
+
+
+def upload_and_start_again(cloud, starter, context) -> str:
+    """Upload a new version of KEY and start it; its job's name."""
+    starter.handler(sqs_batch(cloud.upload(KEY)), context)
+    job = cloud.versions(KEY)[-1].job
+    assert job is not None
+    return job
+
+
+def test_a_newer_rejection_removes_the_older_versions_transcripts(cloud, load_handler, context):
+    # Given a transcribed version, then an empty upload over it
+    name = upload_and_start(cloud, load_handler, context, KEY)
+    cloud.complete_job(name)
+    load_handler("job_state_change").handler(job_state_change(name, "COMPLETED"), context)
+    # When the empty version's event is handled
+    load_handler("start_transcription").handler(sqs_batch(cloud.upload(KEY, b"")), context)
+
+    # Then only its failure record shows: the transcript was of bytes no longer at the key
+    assert cloud.output_keys("transcripts/") == []
+    assert cloud.output_keys("failed/") == [f"failed/{KEY}.json"]

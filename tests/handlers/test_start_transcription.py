@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from tests.handlers.conftest import INPUT_BUCKET, OUTPUT_BUCKET, PREFIX, REGION
 from tests.handlers.events import message_ids, object_created, sqs_batch
 from transcribe_pipeline.keys import S3Object, job_name_for
-from transcribe_pipeline.layout import failure_key
+from transcribe_pipeline.starter import NotAnUploadError, uploaded_object
 from transcribe_pipeline.throttling import START_ATTEMPTS
 
 SPECIAL_KEYS = {
@@ -117,12 +117,11 @@ def test_a_duplicate_within_one_batch_starts_one_job(cloud, starter, context):
 
 
 def test_a_new_version_of_the_same_key_starts_a_new_job(cloud, starter, context):
-    # Given two uploads of one key
-    first = cloud.upload("talks/v.mp3", b"first take")
+    # Given an upload whose job was started, and then a second upload of the same key
+    starter.handler(sqs_batch(cloud.upload("talks/v.mp3", b"first take")), context)
     second = cloud.upload("talks/v.mp3", b"second take")
 
-    # When both events are handled
-    starter.handler(sqs_batch(first), context)
+    # When the second version's event is handled
     starter.handler(sqs_batch(second), context)
 
     # Then each version has its own job
@@ -184,20 +183,18 @@ def test_an_input_transcribe_cannot_take_gets_a_failure_record_and_no_job(
     assert record["reason"]
 
 
-def test_a_key_too_long_for_a_media_uri_gets_a_failure_record_and_no_job(cloud, starter, context):
-    # Given an event naming a key whose s3:// URI passes Transcribe's 2000 characters
+def test_an_event_naming_a_key_longer_than_s3_allows_is_dropped(cloud, starter, context):
+    # Given an event naming a key of more than S3's 1024 bytes (no real upload has one)
     key = "deep/" + "a" * 2000 + ".mp3"
     batch = sqs_batch(object_created(INPUT_BUCKET, key, size=100, version_id="v1"))
 
     # When the batch is handled
     response = starter.handler(batch, context)
 
-    # Then a failure record (at a shortened key) explains it and no job exists
+    # Then nothing is started or recorded, and the message is not retried
     assert response["batchItemFailures"] == []
     assert cloud.job_uris() == {}
-    record = cloud.read_output_json(failure_key(key))
-    assert record["source"] == f"s3://{INPUT_BUCKET}/{key}"
-    assert "2000" in record["reason"]
+    assert cloud.output_keys() == []
 
 
 @pytest.mark.parametrize(
@@ -495,3 +492,94 @@ def test_a_record_that_fails_for_another_reason_keeps_the_queues_visibility_time
 
     # Then the message goes back to the queue with the visibility timeout left alone
     assert changes == []
+
+
+# --- the ledger ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sequencer", [None, "", "not-hex", "1" * 65, 42])
+def test_an_event_without_a_valid_sequencer_is_not_an_upload(sequencer):
+    event = object_created(INPUT_BUCKET, "talks/x.mp3", size=5, version_id="v1")
+    if sequencer is None:
+        del event["detail"]["object"]["sequencer"]
+    else:
+        event["detail"]["object"]["sequencer"] = sequencer
+
+    with pytest.raises(NotAnUploadError, match="sequencer"):
+        uploaded_object(json.dumps(event))
+
+
+def test_a_started_upload_is_recorded_with_its_job_attempt_and_profile(cloud, starter, context):
+    event = cloud.upload("talks/recorded.mp3")
+
+    starter.handler(sqs_batch(event), context)
+
+    (version,) = cloud.versions("talks/recorded.mp3")
+    (name,) = cloud.job_uris()
+    assert (version.state, version.job, version.attempt) == ("STARTED", name, 1)
+    assert version.version_id == event["detail"]["object"]["version-id"]
+    assert version.item["profile"] == ""
+    assert version.item["started_at"].endswith("Z")
+    assert version.is_open
+    assert cloud.head("talks/recorded.mp3")["sequencer"] == version.sequencer
+
+
+def test_an_event_older_than_the_keys_newest_is_superseded_and_starts_nothing(
+    cloud, starter, context
+):
+    # Given two uploads of one key, the newer one's event handled first
+    older = cloud.upload("talks/order.mp3", b"ID3 first")
+    newer = cloud.upload("talks/order.mp3", b"ID3 second")
+    starter.handler(sqs_batch(newer), context)
+
+    # When the older event arrives
+    starter.handler(sqs_batch(older), context)
+
+    # Then it is recorded as superseded and settled, and only the newer version has a job
+    first, second = cloud.versions("talks/order.mp3")
+    assert (first.state, first.is_open, second.state) == ("SUPERSEDED", False, "STARTED")
+    assert len(cloud.job_uris()) == 1
+
+
+def test_a_duplicate_rejected_event_writes_one_record_and_counts_once(
+    cloud, load_handler, context, capsys
+):
+    starter = load_handler("start_transcription", METRICS_NAMESPACE="TranscriptionPipeline/Test")
+    event = cloud.upload("empty/twice.mp3", b"")
+    capsys.readouterr()
+
+    starter.handler(sqs_batch(event), context)
+    starter.handler(sqs_batch(event), context)
+
+    assert len(emf_lines(capsys.readouterr().out)) == 1
+    (version,) = cloud.versions("empty/twice.mp3")
+    assert (version.state, version.reason) == ("REJECTED", "The object is empty (0 bytes).")
+    assert version.outputs == ("failed/empty/twice.mp3.json",)
+    assert not version.is_open  # its outcome event was sent
+
+
+def test_a_reprocessed_version_starts_the_job_of_its_next_attempt(cloud, starter, context):
+    # Given a version whose first job ran, set back to RECEIVED with attempt 2 as `reprocess`
+    # does, and its upload event sent again
+    event = cloud.upload("talks/again.mp3")
+    starter.handler(sqs_batch(event), context)
+    (first_job,) = cloud.job_uris()
+    (version,) = cloud.versions("talks/again.mp3")
+    cloud.table.update_item(
+        Key={"pk": version.key, "sk": version.sort_key},
+        UpdateExpression="SET #s = :received, attempt = :two, #o = :open, open_since = :t "
+        "REMOVE job, started_at",
+        ExpressionAttributeNames={"#s": "state", "#o": "open"},
+        ExpressionAttributeValues={
+            ":received": "RECEIVED", ":two": 2, ":open": "open", ":t": "2030-01-01T00:00:00Z"
+        },
+    )  # fmt: skip
+
+    # When the event is handled
+    starter.handler(sqs_batch(event), context)
+
+    # Then a second job, named for attempt 2, reads the same object, and is recorded
+    (second_job,) = set(cloud.job_uris()) - {first_job}
+    assert second_job == f"{first_job}-r2"
+    (version,) = cloud.versions("talks/again.mp3")
+    assert (version.state, version.job, version.attempt) == ("STARTED", second_job, 2)

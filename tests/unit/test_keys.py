@@ -48,6 +48,32 @@ def test_a_job_name_is_always_one_transcribe_accepts(bucket, key, version, prefi
     assert name.startswith(prefix)
 
 
+@given(
+    bucket=buckets,
+    key=any_keys,
+    version=st.none() | version_ids,
+    prefix=prefixes,
+    attempt=st.integers(2, 10_000),
+)
+def test_a_reprocess_attempt_has_its_own_valid_job_name(bucket, key, version, prefix, attempt):
+    obj = S3Object(bucket, key, version_id=version)
+
+    name = job_name_for(obj, prefix=prefix, attempt=attempt)
+
+    assert JOB_NAME_PATTERN.fullmatch(name)
+    assert name.startswith(prefix)
+    assert name.endswith(f"-r{attempt}")
+    assert name != job_name_for(obj, prefix=prefix, attempt=attempt - 1)
+
+
+def test_the_first_attempt_keeps_the_name_jobs_had_before_attempts_existed():
+    # The name this upload's job had before job names knew attempts: running jobs of an
+    # existing deployment must still be recognised after the update.
+    obj = S3Object(BUCKET, "talks/Quarterly Review.mp3", version_id="v1")
+
+    assert job_name_for(obj, prefix="tp-", attempt=1) == "tp-Quarterly-Review-ddc2ca304065e936"
+
+
 @pytest.mark.parametrize(
     "name", ["tp-talk-0123456789abcdef\n", "\ntp-talk", "tp-talk\r\n", "tp talk", "", "a" * 201]
 )
