@@ -9,6 +9,8 @@ from transcribe_pipeline.limits import START_CALLS_PER_SECOND
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.throttling import START_ATTEMPTS
 
+# How far back the jobs of ``finished_in_lookback`` finished before the burst: a day.
+LOOKBACK_SECONDS = 24 * 3600.0
 # The exit status of a run that finished but missed a goal (1 is Python's for a crash).
 GOAL_MISSED = 3
 # The start function's concurrent batches (the event source mapping's maximum concurrency).

@@ -12,9 +12,15 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
 from benchmarks.burst.fakes import Backoff, Clock, FakeS3, FakeTranscribe, SimulatedStartClient
-from benchmarks.burst.scenario import MAX_CONCURRENT_BATCHES, SETTINGS, BurstResult, Scenario
+from benchmarks.burst.scenario import (
+    LOOKBACK_SECONDS,
+    MAX_CONCURRENT_BATCHES,
+    SETTINGS,
+    BurstResult,
+    Scenario,
+)
 from benchmarks.burst.sweeping import SweepProcess, TimedClient, account_quotas
-from benchmarks.burst.wiring import LOOKBACK_SECONDS, run_sweep
+from benchmarks.burst.wiring import LedgerWrites, MemoryLedger, run_sweep
 from transcribe_pipeline.harvest import Harvest, HarvestResult, harvest
 from transcribe_pipeline.keys import S3Object
 from transcribe_pipeline.layout import (
@@ -31,7 +37,7 @@ from transcribe_pipeline.limits import (
     START_QUEUE_VISIBILITY_TIMEOUT_SECONDS,
     SWEEPER_FUNCTION_TIMEOUT_SECONDS,
 )
-from transcribe_pipeline.starter import start_transcription
+from transcribe_pipeline.starter import Outcome, start_transcription
 from transcribe_pipeline.throttling import Pacer, is_retryable, requeue_delay_seconds
 
 # What the harvests count: a job's outputs written, not a skipped duplicate or older job.
@@ -79,6 +85,11 @@ class Simulation:
         quotas = account_quotas()
         self.sweep_api = TimedClient(self.api, self._running_sweep, quotas)
         self.sweep_s3 = TimedClient(self.s3, self._running_sweep, quotas)
+        ledger = MemoryLedger()
+        self.sweep_ledger = TimedClient(ledger, self._running_sweep, quotas)
+        # The ledger's items, as the functions write them (wiring.py); S3's sequencer per key.
+        self.writes = LedgerWrites(ledger, lambda: self.clock.moment().isoformat())
+        self.sequencers: dict[str, str] = {}
         self.result = BurstResult(uploads=scenario.uploads)
         self.last_finish = 0.0
 
@@ -114,6 +125,7 @@ class Simulation:
             bucket=SETTINGS.input_bucket, key=key, size=1_000_000, version_id=f"v{index}"
         )
         self.objects.append(obj)
+        self.sequencers[key] = f"{index + 1:X}"
         if self.rng.random() < self.s.too_long_rate:
             self.api.too_long.add(obj.uri)
         copies = 2 if self.rng.random() < self.s.duplicate_rate else 1
@@ -149,6 +161,8 @@ class Simulation:
         failed: list[Message] = []
         for message in batch:
             attempt = 1  # per call: each execution environment has its own client
+            sequencer = self.sequencers[message.obj.key]
+            self.writes.received(message.obj, sequencer)
             while True:
                 if self.clock.now - started >= START_FUNCTION_TIMEOUT_SECONDS:
                     # Lambda kills the invocation: the whole batch returns after its timeout.
@@ -174,8 +188,12 @@ class Simulation:
                         delay = requeue_delay_seconds(message.receives, self.rng.random)
                         message.visible_at = self.clock.now + delay
                 else:
-                    if outcome.outcome.value == "already-started":
+                    if outcome.outcome is Outcome.ALREADY_STARTED:
                         self.result.already_started += 1
+                    if outcome.outcome is Outcome.REJECTED:
+                        self.writes.rejected(message.obj, sequencer)
+                    elif outcome.job_name is not None:
+                        self.writes.started(message.obj, sequencer, outcome.job_name)
                 yield self.s.call_latency
                 break
         self.result.requeued_items += len(failed)
@@ -211,12 +229,14 @@ class Simulation:
 
     def _event(self, name: str) -> None:
         outcome = harvest(name, transcribe=self.api, s3=self.s3, settings=SETTINGS)
+        self.writes.settled(name, outcome.outcome)
         if outcome.outcome in HARVESTS:
             self.by_event.add(name)
 
     def harvest_by_sweeper(self, name: str) -> HarvestResult:
         """The sweeper's harvest: the real ``harvest`` through the sweep's timed clients."""
         outcome = harvest(name, transcribe=self.sweep_api, s3=self.sweep_s3, settings=SETTINGS)
+        self.writes.settled(name, outcome.outcome)
         if outcome.outcome in HARVESTS:
             self.by_sweeper.add(name)
             if name in self.dropped:
