@@ -99,11 +99,11 @@ def main(argv: list[str] | None = None) -> int:
 
     Console().print(_table(scenario, result))
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(
-        json.dumps({"scenario": asdict(scenario), "result": asdict(result)}, indent=2) + "\n",
-        encoding="utf-8",
-    )
     missed = missed_goals(scenario, result)
+    goals = {name: f"{sign} {limit:g}" for name, (sign, limit) in goals_of(scenario).items()}
+    figures = {"scenario": asdict(scenario), "result": asdict(result), "goals": goals,
+               "missed": missed}  # fmt: skip
+    args.output.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     if missed:
         Console().print(f"Goals missed: {', '.join(missed)}")
     return GOAL_MISSED if missed else 0

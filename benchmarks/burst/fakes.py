@@ -216,7 +216,9 @@ class FakeTranscribe:
         They are listed like the burst's jobs (older, so after them). Returns each job's name
         and source key; the caller writes their outputs.
         """
-        finished = sorted(self.rng.uniform(-within, 0.0) for _ in range(count))
+        # Its own random stream: the burst's draws stay the same whatever the history's size.
+        rng = random.Random(self.scenario.seed)
+        finished = sorted(rng.uniform(-within, 0.0) for _ in range(count))
         made = []
         self.history += count
         for index, at in enumerate(finished):

@@ -1,4 +1,4 @@
-"""The burst model's timed sweeps (benchmarks/burst/sweeping.py): simulated time, no real time."""
+"""The burst model's timed sweeps and ledger (benchmarks/burst/): simulated time, no real time."""
 
 from __future__ import annotations
 
@@ -8,8 +8,20 @@ from collections.abc import Callable
 
 import pytest
 
+from benchmarks.burst import wiring
 from benchmarks.burst.latency import CALL_SECONDS
 from benchmarks.burst.sweeping import RateQuota, SweepProcess, TimedClient
+from benchmarks.burst.wiring import LedgerWrites, MemoryLedger
+from transcribe_pipeline.harvest import Harvest
+from transcribe_pipeline.keys import S3Object
+from transcribe_pipeline.ledger_schema import (
+    OPEN,
+    OPEN_INDEX,
+    OPEN_VALUE,
+    PARTITION_KEY,
+    STATE,
+    State,
+)
 
 
 class Loop:
@@ -99,3 +111,67 @@ def test_the_event_loop_goes_on_while_a_sweep_waits():
 
     run_sweep(loop, body, timeout=10.0)
     assert seen == [(3.0, 7000), (5.0, -1.0), (7.0, 3000)]
+
+
+# --- the model's ledger (benchmarks/burst/wiring.py) --------------------------------------------
+
+
+def _writes(monkeypatch: pytest.MonkeyPatch, page_bytes: int) -> tuple[MemoryLedger, LedgerWrites]:
+    monkeypatch.setattr(wiring, "QUERY_PAGE_BYTES", page_bytes)
+    clock = itertools.count()
+    ledger = MemoryLedger()
+    return ledger, LedgerWrites(ledger, lambda: f"2026-01-01T00:00:{next(clock):02d}+00:00")
+
+
+def _open_keys(ledger: MemoryLedger) -> list[str]:
+    """Every page of the sweeper's Query, in order: the source keys."""
+    request = dict(OPEN_ITEMS_QUERY)
+    keys: list[str] = []
+    while True:
+        page = ledger.query(**request)
+        keys += [item[PARTITION_KEY]["S"] for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return keys
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+OPEN_ITEMS_QUERY = {
+    "TableName": wiring.TABLE,
+    "IndexName": OPEN_INDEX,
+    "KeyConditionExpression": "#open = :open",
+    "ExpressionAttributeNames": {"#open": OPEN},
+    "ExpressionAttributeValues": {":open": {"S": OPEN_VALUE}},
+    "ScanIndexForward": True,
+}
+
+
+def test_the_model_ledger_answers_the_open_items_oldest_first_in_pages(monkeypatch):
+    # Given five versions received in order, pages of about two items, two of them settled
+    ledger, writes = _writes(monkeypatch, page_bytes=600)
+    uploads = [S3Object(bucket="in", key=f"k{n}", version_id=f"v{n}") for n in range(5)]
+    for n, obj in enumerate(uploads):
+        writes.received(obj, f"{n + 1:X}")
+        writes.started(obj, f"{n + 1:X}", f"tp-job-{n}")
+    writes.settled("tp-job-1", Harvest.TRANSCRIBED)
+    writes.settled("tp-job-3", Harvest.SUPERSEDED)
+
+    # When every page of the open-items Query is read, then only the open ones come, oldest first
+    assert _open_keys(ledger) == ["k0", "k2", "k4"]
+    assert len(ledger.query(**OPEN_ITEMS_QUERY)["Items"]) < 3  # more than one page
+
+
+def test_the_model_ledger_makes_each_transition_once(monkeypatch):
+    # Given a version received twice (a duplicate event), started, then harvested twice
+    ledger, writes = _writes(monkeypatch, page_bytes=1 << 20)
+    obj = S3Object(bucket="in", key="k", version_id="v")
+    writes.received(obj, "A")
+    writes.started(obj, "A", "tp-job")
+    writes.received(obj, "A")
+    writes.settled("tp-job", Harvest.FAILED)
+    writes.settled("tp-job", Harvest.ALREADY_HARVESTED)
+
+    # Then it stays FAILED and settled
+    [item] = ledger.items.values()
+    assert item[STATE] == State.FAILED.value
+    assert OPEN not in item
+    assert _open_keys(ledger) == []
