@@ -3,10 +3,10 @@
 - ``MemoryLedger`` is the ledger table in memory. The sweeper reads it with the same call it
   makes to DynamoDB (``query`` on ``OPEN_INDEX``, oldest first, pages of at most 1 MB with
   ``LastEvaluatedKey``), and the index is sparse as DynamoDB's is: an item is in it only while
-  it has ``OPEN``. moto's DynamoDB was measured first and is too slow for this run: about 2 ms
-  a write on an idle machine (5 ms on a loaded one), ~30,000 writes for 10,000 uploads, and
-  every Query page scans the whole table (56 ms at 5,000 items), so a run would take minutes
-  and ``make bench`` gives it 60 s.
+  it has ``OPEN``. moto's DynamoDB was measured first and is too slow for this run: 1-2 ms
+  a write on an idle machine (2-5 ms on a loaded one), ~30,000 writes for 10,000 uploads, and
+  every Query page scans the whole table (56 ms at 5,000 items): 47 s of wall time for 2,000
+  uploads on a loaded machine, where ``make bench`` gives the whole run 60 s.
 - ``LedgerWrites`` makes the start and harvest functions' ledger writes as docs/ledger.md
   describes them (RECEIVED, then STARTED or REJECTED, then TRANSCRIBED, FAILED or SUPERSEDED;
   each a conditional transition), for start and harvest code that does not write the ledger
