@@ -18,6 +18,7 @@ from stacks.functions import PipelineFunction
 from stacks.permissions import allow, objects, use_key
 from transcribe_pipeline import environment as names
 from transcribe_pipeline.layout import FAILED_PREFIX, TRANSCRIPTS_PREFIX
+from transcribe_pipeline.limits import SWEEPER_FUNCTION_TIMEOUT_SECONDS
 
 # The output bucket's keys the harvesters read and write (the output layout).
 _TRANSCRIPTS = f"{TRANSCRIPTS_PREFIX}*"
@@ -82,7 +83,7 @@ class JobStateHandler(Construct):
                     "Sweeper",
                     "sweeper.handler",
                     "Harvests finished jobs whose state-change event was lost",
-                    Duration.minutes(10),
+                    Duration.seconds(SWEEPER_FUNCTION_TIMEOUT_SECONDS),
                     {
                         **environment,
                         **sweeper_environment,
