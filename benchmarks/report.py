@@ -140,6 +140,8 @@ def _rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"{r['floor_s']} s quota floor",
             f"{r['ratio']}×",
         ))  # fmt: skip
+        if "longest_sweep_s" in r:
+            rows.append(_burst_sweep_row(burst))
     else:
         figures = ", ".join(f"{k} {v}" for k, v in burst.items()
                             if isinstance(v, int | float | str))  # fmt: skip
@@ -158,6 +160,24 @@ def _rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"{r['pipeline_share_of_transcribe_pct']:.3f} %",
             ))  # fmt: skip
     return rows
+
+
+def _burst_sweep_row(burst: dict[str, Any]) -> tuple[str, str, str, str]:
+    """The burst simulation's sweeps: how long the longest took, how late a lost event was."""
+    r, s, goals = burst["result"], burst["scenario"], burst.get("goals", {})
+    delay = r["lost_event_max_delay_s"]
+    return (
+        f"burst simulation: sweeps, with {s['finished_in_lookback']:,} jobs finished the day "
+        f"before and {s['drop_rate']:.0%} of completion events lost (latencies assumed: "
+        "benchmarks/burst/latency.py)",
+        f"longest sweep {r['longest_sweep_s']} s ({r['sweeps_timed_out']} of {r['sweeps']} "
+        f"ended by the timeout); lost event to harvest at most "
+        + (f"{delay} s" if delay is not None else
+           f"never ({r['lost_events_unharvested']} not harvested)"),
+        f"sweep {goals.get('longest_sweep_s', '')} s; lost event "
+        f"{goals.get('lost_event_max_delay_s', '')} s",
+        "goals met" if not burst.get("missed") else "missed: " + ", ".join(burst["missed"]),
+    )  # fmt: skip
 
 
 def _local_burst_rows(burst: Any) -> list[tuple[str, str, str, str]]:

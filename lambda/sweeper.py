@@ -1,34 +1,51 @@
-"""Scheduled: harvest finished jobs whose state-change event was lost; report stuck jobs."""
+"""Scheduled: the ledger's open items, oldest first: harvest lost events, report stuck work."""
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from transcribe_pipeline import environment as names
 from transcribe_pipeline.clients import client
 from transcribe_pipeline.harvest_and_notify import harvest_and_notify
 from transcribe_pipeline.settings import Settings
-from transcribe_pipeline.sweeper import publish_metrics, sweep
+from transcribe_pipeline.sweeper import (
+    AnnounceItem,
+    backlog_seconds,
+    publish_metrics,
+    sweep,
+)
 
 logger = Logger()
 settings = Settings.from_env()
+table_name = os.environ.get(names.LEDGER_TABLE, "")
+if not table_name:
+    raise RuntimeError(
+        f"{names.LEDGER_TABLE} is not set: the sweeper reads the ledger table's open items"
+    )
 transcribe = client("transcribe")
 s3 = client("s3")
 sns = client("sns")
 cloudwatch = client("cloudwatch")
+ledger = client("dynamodb")
 harvest_job = partial(
     harvest_and_notify, transcribe=transcribe, s3=s3, sns=sns, settings=settings, logger=logger
 )
+# Sends the PENDING announcements of a final item (docs/ledger.md, "Announce"). None until the
+# functions' announcer is wired here: the sweep then reports such items as unannounced.
+announce_item: AnnounceItem | None = None
 
 
-def log_failure(job_name: str, error: Exception) -> None:
-    """Log a job the sweep could not harvest, with its traceback (called in the except block)."""
+def log_failure(what: str, error: Exception) -> None:
+    """Log an item the sweep could not handle, with its traceback (called in the except block)."""
     logger.exception(
-        "Could not harvest a job; the next sweep tries again",
-        extra={"job_name": job_name, "error": str(error)},
+        "Could not handle an open item; the next sweep tries again",
+        extra={"item": what, "error": str(error)},
     )
 
 
@@ -36,31 +53,38 @@ def log_failure(job_name: str, error: Exception) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """One sweep; the counts are logged and returned for operators and tests."""
     report = sweep(
+        ledger=ledger,
+        table_name=table_name,
         transcribe=transcribe,
-        s3=s3,
-        settings=settings,
+        job_name_prefix=settings.job_name_prefix,
         harvest_job=harvest_job,
-        lookback=settings.sweep_lookback,
+        announce_item=announce_item,
         grace=settings.sweep_grace,
         stuck_after=settings.stuck_after,
+        remaining_ms=context.get_remaining_time_in_millis,
         on_failure=log_failure,
     )
     # The stack sets the namespace (the StuckJobs alarm reads it); without it, only logged.
     if settings.metrics_namespace:
         publish_metrics(cloudwatch, settings.metrics_namespace, report)
-    if report.stuck:
-        logger.warning("Jobs stuck in QUEUED/IN_PROGRESS", extra={"jobs": report.stuck})
-    logger.info(
-        "Sweep done",
-        extra={
-            "examined": report.examined,
-            "harvested": report.harvested,
-            "failed": report.failed,
-        },
-    )
-    return {
+    if report.stuck or report.stuck_uploads:
+        logger.warning(
+            "Work stuck longer than stuck_after",
+            extra={"jobs": report.stuck, "uploads_not_started": report.stuck_uploads},
+        )
+    if report.unannounced:
+        logger.warning("Outcomes not announced yet", extra={"keys": report.unannounced})
+    summary = {
+        "open_items": report.open_items,
         "examined": report.examined,
         "harvested": report.harvested,
         "stuck": report.stuck,
+        "stuck_uploads": report.stuck_uploads,
+        "announced": report.announced,
+        "unannounced": report.unannounced,
         "failed": report.failed,
+        "out_of_time": report.out_of_time,
+        "backlog_seconds": backlog_seconds(report, datetime.now(UTC)),
     }
+    logger.info("Sweep done", extra=summary)
+    return summary

@@ -23,6 +23,7 @@ from transcribe_pipeline.layout import (
     TRANSCRIPTS_PREFIX,
     UNREDACTED_PREFIX,
 )
+from transcribe_pipeline.limits import SWEEPER_FUNCTION_TIMEOUT_SECONDS
 
 # The output bucket's keys the harvesters read and write (the output layout).
 _TRANSCRIPTS = f"{TRANSCRIPTS_PREFIX}*"
@@ -89,7 +90,7 @@ class JobStateHandler(Construct):
                     "Sweeper",
                     "sweeper.handler",
                     "Harvests finished jobs whose state-change event was lost",
-                    Duration.minutes(10),
+                    Duration.seconds(SWEEPER_FUNCTION_TIMEOUT_SECONDS),
                     {
                         **environment,
                         **sweeper_environment,

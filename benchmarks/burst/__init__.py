@@ -1,7 +1,7 @@
 """A burst of uploads through the real start/harvest/sweep code, on a simulated clock.
 
 Run: ``.venv/bin/python -m benchmarks.burst [--uploads 10000] [--seed 7] [--max-attempts 4]
-[--no-pacing]``
+[--no-pacing] [--finished-in-lookback 100000] [--lost-event-fraction 0.01]``
 
 The model (everything in memory, no real sleeps; time is a simulated clock in seconds):
 
@@ -28,14 +28,24 @@ The model (everything in memory, no real sleeps; time is a simulated clock in se
   run at once, the rest wait as QUEUED (deferred execution), at most 10,000 queued; job names
   are unique (``ConflictException``). Durations are lognormal (median ``job_median`` s).
   ``too_long_rate`` of the media is refused as too long (permanent ``LimitExceededException``)
-  and ``failed_job_rate`` of the jobs end FAILED. Get/List calls are not throttled here.
+  and ``failed_job_rate`` of the jobs end FAILED. It lists jobs newest first, as the service
+  does. ``finished_in_lookback`` jobs of the pipeline finished (and were harvested) in the day
+  before the burst: Transcribe lists them after the burst's own.
 - **Completion events**: a finished job writes ``<job>.json`` (and ``.srt``) to the output
   bucket and emits its state-change event ``event_delay`` s later, except ``drop_rate`` of
   them (lost); ``duplicate_rate`` are delivered twice. The event handler runs the real
   ``transcribe_pipeline.harvest.harvest``.
-- **Sweeper**: the real ``transcribe_pipeline.sweeper.sweep`` every ``sweep_interval`` s
-  (grace 2 min), harvesting through the same ``harvest``; the run ends with the first sweep
-  that finds nothing left to do once every job has finished.
+- **Sweeper**: the real sweeper every ``sweep_interval`` s (grace 2 min), harvesting through
+  the same ``harvest`` (``wiring.py`` builds what it is given). Its sweeps take simulated time
+  (``sweeping.py``): each call it makes waits for Transcribe's request-rate quota
+  (GetTranscriptionJob 30/s, ListTranscriptionJobs 5/s) and then its latency (``latency.py``:
+  assumptions, in one place), while uploads, jobs and events go on; the function's timeout
+  (10 min) ends a sweep where it is. The start and event functions' own calls take no time
+  beyond ``call_latency`` per start. The run ends with the first sweep that finds nothing
+  left to do once every job has finished.
+
+Sweep figures: the longest sweep, how many the timeout ended, and the longest time from the
+finish of a job whose completion event was lost to its harvest by the sweeper.
 
 "Time to start" runs from the first upload to the last job created; its floor is the number
 of StartTranscriptionJob calls that must succeed (jobs plus permanent refusals) / 25 TPS.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import random
@@ -84,6 +85,10 @@ class FakeTranscribe:
     def __init__(self, clock: Clock, s3: FakeS3, scenario: Scenario, rng: random.Random) -> None:
         self.clock, self.s3, self.scenario, self.rng = clock, s3, scenario, rng
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.order: list[str] = []  # job names in the order they were created
+        self.history = 0  # jobs that finished before the burst (add_history)
+        self._listings: dict[int, list[str]] = {}
+        self._listing_ids = itertools.count()
         self.jobs_per_uri: Counter[str] = Counter()
         self.tokens = float(START_CALLS_PER_SECOND)
         self.refilled_at = 0.0
@@ -131,6 +136,7 @@ class FakeTranscribe:
             "CreationTime": self.clock.moment(),
             "Subtitles": {"SubtitleFileUris": [f"s3://media-out/{name}.srt"]},
         }
+        self.order.append(name)
         self.jobs_per_uri[uri] += 1
         self.last_created = self.clock.now
         self.queued.append(name)
@@ -173,31 +179,64 @@ class FakeTranscribe:
     def list_transcription_jobs(
         self,
         *,
-        Status: str,  # noqa: N803
+        Status: str | None = None,  # noqa: N803
         JobNameContains: str = "",  # noqa: N803
-        MaxResults: int = 100,  # noqa: N803
+        MaxResults: int = 5,  # noqa: N803
         NextToken: str | None = None,  # noqa: N803
     ) -> dict:
-        matching = [
-            job
-            for job in self.jobs.values()
-            if job["TranscriptionJobStatus"] == Status
-            and JobNameContains in job["TranscriptionJobName"]
-        ]
-        start = int(NextToken or 0)
-        page = matching[start : start + MaxResults]
+        """Newest first, as the service lists; a listing is a snapshot taken at its first page."""
+        if NextToken is None:
+            contains = JobNameContains.lower()  # the service matches it case-insensitively
+            listing = next(self._listing_ids)
+            self._listings[listing] = [
+                name
+                for name in reversed(self.order)
+                if (Status is None or self.jobs[name]["TranscriptionJobStatus"] == Status)
+                and contains in name.lower()
+            ]
+            start = 0
+        else:
+            listing_text, start_text = NextToken.split(":")
+            listing, start = int(listing_text), int(start_text)
+        matching = self._listings[listing]
         summaries = [
-            {
-                key: job[key]
-                for key in ("TranscriptionJobName", "CreationTime", "CompletionTime")
-                if key in job
-            }
-            for job in page
+            {key: self.jobs[name][key] for key in _SUMMARY_FIELDS if key in self.jobs[name]}
+            for name in matching[start : start + MaxResults]
         ]
         response: dict[str, Any] = {"TranscriptionJobSummaries": summaries}
         if start + MaxResults < len(matching):
-            response["NextToken"] = str(start + MaxResults)
+            response["NextToken"] = f"{listing}:{start + MaxResults}"
+        else:
+            del self._listings[listing]
         return response
+
+    def add_history(self, count: int, *, within: float) -> list[tuple[str, str]]:
+        """``count`` jobs of this pipeline that finished within ``within`` s before the burst.
+
+        They are listed like the burst's jobs (older, so after them). Returns each job's name
+        and source key; the caller writes their outputs.
+        """
+        # Its own random stream: the burst's draws stay the same whatever the history's size.
+        rng = random.Random(self.scenario.seed)
+        finished = sorted(rng.uniform(-within, 0.0) for _ in range(count))
+        made = []
+        self.history += count
+        for index, at in enumerate(finished):
+            name, key = f"tp-history-{index:06d}", f"history/{index:06d}.mp3"
+            self.jobs[name] = {
+                "TranscriptionJobName": name,
+                "TranscriptionJobStatus": "COMPLETED",
+                "Media": {"MediaFileUri": f"s3://media-in/{key}"},
+                "CreationTime": self.clock.moment(at - self.scenario.job_median),
+                "CompletionTime": self.clock.moment(at),
+            }
+            self.order.append(name)
+            made.append((name, key))
+        return made
+
+
+_SUMMARY_FIELDS = ("TranscriptionJobName", "TranscriptionJobStatus", "CreationTime",
+                   "CompletionTime")  # fmt: skip
 
 
 class SimulatedStartClient:

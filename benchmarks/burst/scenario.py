@@ -9,6 +9,8 @@ from transcribe_pipeline.limits import START_CALLS_PER_SECOND
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.throttling import START_ATTEMPTS
 
+# How far back the jobs of ``finished_in_lookback`` finished before the burst: a day.
+LOOKBACK_SECONDS = 24 * 3600.0
 # The exit status of a run that finished but missed a goal (1 is Python's for a crash).
 GOAL_MISSED = 3
 # The start function's concurrent batches (the event source mapping's maximum concurrency).
@@ -52,6 +54,9 @@ class Scenario:
     failed_job_rate: float = 0.005
     event_delay: float = 1.0
     sweep_interval: float = 900.0
+    # Jobs of this pipeline that finished (and were harvested) within the day before the burst:
+    # Transcribe lists them, newest first, after the burst's own.
+    finished_in_lookback: int = 0
 
 
 @dataclass
@@ -77,6 +82,13 @@ class BurstResult:
     harvested_by_sweeper: int = 0
     harvested_by_both: int = 0
     sweeps: int = 0
+    sweeps_timed_out: int = 0
+    longest_sweep_s: float = 0.0
+    most_calls_in_a_sweep: int = 0
+    # From the finish of a job whose completion event was lost to its harvest by the sweeper;
+    # None when one was never harvested.
+    lost_event_max_delay_s: float | None = 0.0
+    lost_events_unharvested: int = 0
     max_queued_jobs: int = 0
     time_to_start_s: float = 0.0
     floor_s: float = 0.0

@@ -10,23 +10,38 @@ import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 
 from benchmarks.burst.fakes import Backoff, Clock, FakeS3, FakeTranscribe, SimulatedStartClient
-from benchmarks.burst.scenario import MAX_CONCURRENT_BATCHES, SETTINGS, BurstResult, Scenario
-from transcribe_pipeline.harvest import Harvest, harvest
+from benchmarks.burst.scenario import (
+    LOOKBACK_SECONDS,
+    MAX_CONCURRENT_BATCHES,
+    SETTINGS,
+    BurstResult,
+    Scenario,
+)
+from benchmarks.burst.sweeping import SweepProcess, TimedClient, account_quotas
+from benchmarks.burst.wiring import LedgerWrites, MemoryLedger, run_sweep
+from transcribe_pipeline.harvest import Harvest, HarvestResult, harvest
 from transcribe_pipeline.keys import S3Object
-from transcribe_pipeline.layout import failure_key, transcript_key
+from transcribe_pipeline.layout import (
+    JOB_CREATED_META,
+    JOB_NAME_META,
+    failure_key,
+    transcript_key,
+)
 from transcribe_pipeline.limits import (
     START_BATCH_SIZE,
     START_CALLS_PER_SECOND,
     START_FUNCTION_TIMEOUT_SECONDS,
     START_QUEUE_MAX_RECEIVES,
     START_QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+    SWEEPER_FUNCTION_TIMEOUT_SECONDS,
 )
-from transcribe_pipeline.starter import start_transcription
-from transcribe_pipeline.sweeper import sweep
+from transcribe_pipeline.starter import Outcome, start_transcription
 from transcribe_pipeline.throttling import Pacer, is_retryable, requeue_delay_seconds
+
+# What the harvests count: a job's outputs written, not a skipped duplicate or older job.
+HARVESTS = frozenset({Harvest.TRANSCRIBED, Harvest.FAILED})
 
 
 @dataclass
@@ -61,6 +76,20 @@ class Simulation:
         self.objects: list[S3Object] = []
         self.by_event: set[str] = set()
         self.by_sweeper: set[str] = set()
+        # Jobs whose completion event was lost: when they finished, and when the sweeper
+        # harvested them.
+        self.dropped: dict[str, float] = {}
+        self.lost_event_delays: dict[str, float] = {}
+        # The sweeper's view of the services: every call takes simulated time.
+        self.sweep: SweepProcess | None = None
+        quotas = account_quotas()
+        self.sweep_api = TimedClient(self.api, self._running_sweep, quotas)
+        self.sweep_s3 = TimedClient(self.s3, self._running_sweep, quotas)
+        ledger = MemoryLedger()
+        self.sweep_ledger = TimedClient(ledger, self._running_sweep, quotas)
+        # The ledger's items, as the functions write them (wiring.py); S3's sequencer per key.
+        self.writes = LedgerWrites(ledger, lambda: self.clock.moment().isoformat())
+        self.sequencers: dict[str, str] = {}
         self.result = BurstResult(uploads=scenario.uploads)
         self.last_finish = 0.0
 
@@ -96,6 +125,7 @@ class Simulation:
             bucket=SETTINGS.input_bucket, key=key, size=1_000_000, version_id=f"v{index}"
         )
         self.objects.append(obj)
+        self.sequencers[key] = f"{index + 1:X}"
         if self.rng.random() < self.s.too_long_rate:
             self.api.too_long.add(obj.uri)
         copies = 2 if self.rng.random() < self.s.duplicate_rate else 1
@@ -131,6 +161,8 @@ class Simulation:
         failed: list[Message] = []
         for message in batch:
             attempt = 1  # per call: each execution environment has its own client
+            sequencer = self.sequencers[message.obj.key]
+            self.writes.received(message.obj, sequencer)
             while True:
                 if self.clock.now - started >= START_FUNCTION_TIMEOUT_SECONDS:
                     # Lambda kills the invocation: the whole batch returns after its timeout.
@@ -156,8 +188,12 @@ class Simulation:
                         delay = requeue_delay_seconds(message.receives, self.rng.random)
                         message.visible_at = self.clock.now + delay
                 else:
-                    if outcome.outcome.value == "already-started":
+                    if outcome.outcome is Outcome.ALREADY_STARTED:
                         self.result.already_started += 1
+                    if outcome.outcome is Outcome.REJECTED:
+                        self.writes.rejected(message.obj, sequencer)
+                    elif outcome.job_name is not None:
+                        self.writes.started(message.obj, sequencer, outcome.job_name)
                 yield self.s.call_latency
                 break
         self.result.requeued_items += len(failed)
@@ -181,6 +217,7 @@ class Simulation:
         self.last_finish = self.clock.now
         if self.rng.random() < self.s.drop_rate:
             self.result.events_dropped += 1
+            self.dropped[name] = self.clock.now
             return
         copies = 2 if self.rng.random() < self.s.duplicate_rate else 1
         self.result.events_duplicated += copies - 1
@@ -192,28 +229,41 @@ class Simulation:
 
     def _event(self, name: str) -> None:
         outcome = harvest(name, transcribe=self.api, s3=self.s3, settings=SETTINGS)
-        if outcome.outcome in {Harvest.TRANSCRIBED, Harvest.FAILED}:
+        self.writes.settled(name, outcome.outcome)
+        if outcome.outcome in HARVESTS:
             self.by_event.add(name)
+
+    def harvest_by_sweeper(self, name: str) -> HarvestResult:
+        """The sweeper's harvest: the real ``harvest`` through the sweep's timed clients."""
+        outcome = harvest(name, transcribe=self.sweep_api, s3=self.sweep_s3, settings=SETTINGS)
+        self.writes.settled(name, outcome.outcome)
+        if outcome.outcome in HARVESTS:
+            self.by_sweeper.add(name)
+            if name in self.dropped:
+                self.lost_event_delays[name] = self.clock.now - self.dropped[name]
+        return outcome
+
+    def _running_sweep(self) -> SweepProcess:
+        if self.sweep is None:
+            raise RuntimeError("A sweeper client was called outside a sweep")
+        return self.sweep
 
     def _sweep(self) -> None:
         self.result.sweeps += 1
-
-        def harvest_job(name: str) -> None:
-            harvest(name, transcribe=self.api, s3=self.s3, settings=SETTINGS)
-            self.by_sweeper.add(name)
-
-        before = len(self.by_sweeper)
-        sweep(
-            transcribe=self.api,
-            s3=self.s3,
-            settings=SETTINGS,
-            harvest_job=harvest_job,
-            lookback=timedelta(hours=24),
-            grace=timedelta(minutes=2),
-            stuck_after=timedelta(hours=6),
-            now=self.clock.moment(),
-            sleep=lambda seconds: None,  # the sweep's list pacing; it runs between events here
+        self.sweep = SweepProcess(
+            now=lambda: self.clock.now,
+            schedule=self.at,
+            timeout=SWEEPER_FUNCTION_TIMEOUT_SECONDS,
+            body=functools.partial(run_sweep, self),
+            on_end=functools.partial(self._sweep_ended, len(self.by_sweeper)),
         )
+        self.sweep.start()
+
+    def _sweep_ended(self, harvested_before: int, sweep: SweepProcess) -> None:
+        r = self.result
+        r.longest_sweep_s = max(r.longest_sweep_s, round(sweep.duration, 1))
+        r.sweeps_timed_out += sweep.timed_out
+        r.most_calls_in_a_sweep = max(r.most_calls_in_a_sweep, sweep.calls)
         idle = (
             not self.visible
             and not self.invisible
@@ -222,8 +272,10 @@ class Simulation:
             and not self.api.queued
         )
         settled = idle and self.clock.now - self.last_finish > 120
-        if not (settled and len(self.by_sweeper) == before):
-            self.at(self.clock.now + self.s.sweep_interval, self._sweep)
+        if not (settled and len(self.by_sweeper) == harvested_before):
+            # EventBridge's schedule fires every interval, whatever the last sweep did; the
+            # function's timeout (10 min) is shorter than the interval, so sweeps never overlap.
+            self.at(sweep.started + self.s.sweep_interval, self._sweep)
 
     # --- the run ------------------------------------------------------------------------------
 
@@ -235,6 +287,10 @@ class Simulation:
                 self.s.upload_window * index / self.s.uploads,
                 functools.partial(self._upload, index),
             )
+        for name, key in self.api.add_history(self.s.finished_in_lookback, within=LOOKBACK_SECONDS):
+            job = self.api.jobs[name]
+            metadata = {JOB_NAME_META: name, JOB_CREATED_META: job["CreationTime"].isoformat()}
+            self.s3.put_object(Key=transcript_key(key, "txt"), Body=b"", Metadata=metadata)
         self.at(self.s.sweep_interval, self._sweep)
         while self.events:
             when, _, action = heapq.heappop(self.events)
@@ -245,7 +301,7 @@ class Simulation:
 
     def _count(self, wall: float) -> None:
         r = self.result
-        r.jobs_started = len(self.api.jobs)
+        r.jobs_started = len(self.api.jobs) - self.api.history
         r.duplicate_jobs = sum(n - 1 for n in self.api.jobs_per_uri.values() if n > 1)
         r.throttled_calls = self.api.throttled
         r.dead_lettered = len(self.dlq)
@@ -253,6 +309,12 @@ class Simulation:
         r.harvested_by_sweeper = len(self.by_sweeper - self.by_event)
         r.harvested_by_both = len(self.by_event & self.by_sweeper)
         r.max_queued_jobs = self.api.max_queued
+        r.lost_events_unharvested = len(self.dropped) - len(self.lost_event_delays)
+        r.lost_event_max_delay_s = (
+            None
+            if r.lost_events_unharvested
+            else round(max(self.lost_event_delays.values(), default=0.0), 1)
+        )
         for obj in self.objects:
             transcript = transcript_key(obj.key, "txt") in self.s3.objects
             failure = failure_key(obj.key) in self.s3.objects

@@ -9,6 +9,9 @@ simulates. Transcribe's quotas are adjustable per account (docs/transcribe-api.m
 START_CALLS_PER_SECOND = 25
 MAX_CONCURRENT_JOBS = 250
 MAX_QUEUED_JOBS = 10_000
+# Request-rate quotas (calls per second, per account and Region) of the calls the sweeper makes.
+GET_JOB_CALLS_PER_SECOND = 30
+LIST_JOBS_CALLS_PER_SECOND = 5
 
 # The start queue and its function (stacks/job_starter.py builds them from these).
 START_BATCH_SIZE = 10
@@ -18,3 +21,6 @@ START_QUEUE_VISIBILITY_TIMEOUT_SECONDS = 6 * START_FUNCTION_TIMEOUT_SECONDS
 # Throttled starts come back sooner (30 s, doubling, at most 5 min: throttling.py), so 10
 # receives give a throttled upload ~40 min before the DLQ; a failing one gets ~1 hour.
 START_QUEUE_MAX_RECEIVES = 10
+
+# The sweeper function's timeout: Lambda ends a sweep that runs longer.
+SWEEPER_FUNCTION_TIMEOUT_SECONDS = 600

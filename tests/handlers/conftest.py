@@ -83,6 +83,10 @@ class FakeLambdaContext:
     )
     aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
 
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds before the timeout: a fresh invocation of a 10-minute function."""
+        return 600_000
+
 
 class Cloud:
     """The moto account the handlers run against, with shortcuts for setting up and looking."""

@@ -21,6 +21,9 @@ from tests.handlers.events import (
     sqs_batch,
     transcribe_result,
 )
+from tests.handlers.ledger_table import TABLE, Ledger
+from transcribe_pipeline import environment as names
+from transcribe_pipeline.ledger_schema import State
 from transcribe_pipeline.throttling import START_ATTEMPTS
 
 JOB = f"{PREFIX}my-talk-0123456789abcdef"
@@ -177,10 +180,14 @@ def test_completed_events_of_two_versions_in_any_order_leave_the_newer_transcrip
 
 @pytest.fixture
 def publishers(notices, load_handler):
-    """The job-state and sweeper modules publishing to the notice topic; its reader."""
+    """The job-state and sweeper modules publishing to the notice topic; its reader.
+
+    The ledger holds JOB's upload as started and open: the sweeper looks at open items only.
+    """
     topic_arn, received = notices
+    Ledger().put_version(KEY, State.STARTED, job=JOB)
     job_state = load_handler("job_state_change", TOPIC_ARN=topic_arn)
-    sweeper = load_handler("sweeper")
+    sweeper = load_handler("sweeper", **{names.LEDGER_TABLE: TABLE})
     return job_state, sweeper, received
 
 
