@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -10,12 +9,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from transcribe_pipeline import environment as names
-from transcribe_pipeline.clients import client
+from transcribe_pipeline.announce import announce_pending
+from transcribe_pipeline.clients import client, table
 from transcribe_pipeline.harvest_and_notify import harvest_and_notify
+from transcribe_pipeline.ledger import Ledger, Version
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.sweeper import (
-    AnnounceItem,
     backlog_seconds,
     publish_metrics,
     sweep,
@@ -23,22 +22,32 @@ from transcribe_pipeline.sweeper import (
 
 logger = Logger()
 settings = Settings.from_env()
-table_name = os.environ.get(names.LEDGER_TABLE, "")
-if not table_name:
-    raise RuntimeError(
-        f"{names.LEDGER_TABLE} is not set: the sweeper reads the ledger table's open items"
-    )
+# The sweeper reads the ledger's open items: without the table it cannot work at all.
+table_name = settings.require_ledger_table()
 transcribe = client("transcribe")
 s3 = client("s3")
 sns = client("sns")
+events = client("events")
 cloudwatch = client("cloudwatch")
 ledger = client("dynamodb")
+records = Ledger(table(table_name))
 harvest_job = partial(
-    harvest_and_notify, transcribe=transcribe, s3=s3, sns=sns, settings=settings, logger=logger
+    harvest_and_notify,
+    transcribe=transcribe,
+    s3=s3,
+    sns=sns,
+    events=events,
+    ledger=records,
+    settings=settings,
+    logger=logger,
 )
-# Sends the PENDING announcements of a final item (docs/ledger.md, "Announce"). None until the
-# functions' announcer is wired here: the sweep then reports such items as unannounced.
-announce_item: AnnounceItem | None = None
+
+
+def announce_item(item: dict[str, Any]) -> object:
+    """Send a final item's PENDING announcements once (docs/ledger.md, "Announce")."""
+    return announce_pending(
+        Version(item), ledger=records, sns=sns, events=events, settings=settings
+    )
 
 
 def log_failure(what: str, error: Exception) -> None:
