@@ -7,13 +7,12 @@ from typing import Any
 
 import boto3
 
-from tests.handlers.conftest import REGION
+from tests.handlers.conftest import LEDGER_TABLE, REGION
 from transcribe_pipeline.ledger_schema import (
     ATTEMPT,
     HEAD_SORT_KEY,
     JOB,
     OPEN,
-    OPEN_INDEX,
     OPEN_SINCE,
     OPEN_VALUE,
     PARTITION_KEY,
@@ -23,7 +22,6 @@ from transcribe_pipeline.ledger_schema import (
     SORT_KEY,
     STARTED_AT,
     STATE,
-    STATE_INDEX,
     STATE_INDEX_SORT_KEY,
     VERSION_ID,
     State,
@@ -31,39 +29,16 @@ from transcribe_pipeline.ledger_schema import (
     version_sort_key,
 )
 
-TABLE = "Ledger"
+# The table the `cloud` fixture creates and the handlers are configured with: one ledger.
+TABLE = LEDGER_TABLE
 OPEN_FOR = timedelta(minutes=15)  # how long an item has been open, unless a test says
 
 
 class Ledger:
-    """The ledger table (both indexes from ledger_schema), and a shortcut for writing items."""
+    """The `cloud` fixture's ledger table, and a shortcut for writing items as the functions do."""
 
     def __init__(self) -> None:
         self.client: Any = boto3.client("dynamodb", region_name=REGION)
-        keys = (PARTITION_KEY, SORT_KEY, OPEN, OPEN_SINCE, STATE, STATE_INDEX_SORT_KEY)
-        self.client.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in keys],
-            KeySchema=[
-                {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
-                {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": index,
-                    "KeySchema": [
-                        {"AttributeName": hash_key, "KeyType": "HASH"},
-                        {"AttributeName": range_key, "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-                for index, hash_key, range_key in (
-                    (OPEN_INDEX, OPEN, OPEN_SINCE),
-                    (STATE_INDEX, STATE, STATE_INDEX_SORT_KEY),
-                )
-            ],
-        )
         self.sequencers = iter(range(0x1000, 0x100000))
 
     def put_version(

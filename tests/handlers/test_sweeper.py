@@ -174,12 +174,13 @@ def test_a_superseded_job_is_never_counted_as_harvested(cloud, ledger, sweeper_h
     older, newer = f"{PREFIX}older-0123456789abcdef", f"{PREFIX}newer-0123456789abcdef"
     cloud.start_job(older, KEY)
     cloud.start_job(newer, KEY)
+    ledger.put_version(KEY, State.STARTED, job=older)
+    ledger.put_version(KEY, State.STARTED, job=newer)  # the later sequencer: the key's head
     cloud.complete_job(newer)
     cloud.age_job(newer, created=timedelta(minutes=20), completed=timedelta(minutes=15))
     sweeper_handler.harvest_job(newer)
     cloud.complete_job(older)
     cloud.age_job(older, created=timedelta(minutes=30), completed=timedelta(minutes=10))
-    ledger.put_version(KEY, State.STARTED, job=older)
 
     # When the sweep runs three times
     reports = [sweeper_handler.handler(scheduled_event(), context) for _ in range(3)]
@@ -465,10 +466,10 @@ def test_a_final_item_with_a_pending_notice_is_handed_to_the_announcer(
     assert (report["announced"], report["harvested"]) == ([KEY], [])
 
 
-def test_without_an_announcer_a_pending_notice_is_reported_not_dropped(
+def test_a_pending_outcome_event_is_sent_by_the_sweep_and_marked_sent(
     ledger, sweeper_handler, context
 ):
-    # Given a failed version whose outcome event is still pending, and no announcer wired
+    # Given a failed version whose outcome event is still pending (its first send failed)
     finished = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
     ledger.put_version(
         KEY,
@@ -480,8 +481,9 @@ def test_without_an_announcer_a_pending_notice_is_reported_not_dropped(
     # When the sweep runs
     report = sweeper_handler.handler(scheduled_event(), context)
 
-    # Then it is reported as unannounced
-    assert (report["announced"], report["unannounced"]) == ([], [KEY])
+    # Then the sweep sends it, and the item records it as sent and leaves the open items
+    assert (report["announced"], report["unannounced"]) == ([KEY], [])
+    assert sweeper_handler.handler(scheduled_event(), context)["open_items"] == 0
 
 
 def test_the_sweeper_refuses_to_start_without_the_ledger_table(cloud, load_handler, monkeypatch):
