@@ -2,8 +2,8 @@
 
 Every version of the input (and its delete markers), the ledger items of the key, the
 Transcribe jobs of every version and attempt, and every output: ``transcripts/<key>.*``,
-``failed/<key>.json`` and each job's own ``<job>.json/.srt/.vtt`` (with Transcribe's
-``redacted-`` variants, docs/transcribe-results.md).
+``failed/<key>.json`` and each job's own ``<job>.json/.srt/.vtt``, with Transcribe's
+``redacted-`` variants and whatever files the job itself reports (docs/transcribe-results.md).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from botocore.exceptions import ClientError
 
@@ -71,10 +72,12 @@ def inventory(clients: Clients, pipeline: StackOutputs, ledger: Ledger, key: str
     versions = list(_versions(s3, pipeline.input_bucket, key))
     found.input_versions = [v["VersionId"] for v in versions]
     found.ledger_items = [sort_key for _, sort_key in ledger.item_keys(key)]
-    found.jobs = _jobs(clients, pipeline, ledger, key, versions)
-    found.outputs = [
-        k for k in output_keys(key, found.jobs) if head_or_none(s3, pipeline.output_bucket, k)
-    ]
+    jobs = _jobs(clients, pipeline, ledger, key, versions)
+    found.jobs = list(jobs)
+    candidates = dict.fromkeys(output_keys(key, found.jobs))
+    for job in jobs.values():
+        candidates.update(dict.fromkeys(_reported_files(job, pipeline.output_bucket)))
+    found.outputs = [k for k in candidates if head_or_none(s3, pipeline.output_bucket, k)]
     return found
 
 
@@ -111,7 +114,8 @@ def forget(
             removed.jobs.append(job)
         else:
             removed.left.append(f"job {job}: {why}")
-    for output in output_keys(found.key, found.jobs):
+    outputs = list(dict.fromkeys([*output_keys(found.key, found.jobs), *found.outputs]))
+    for output in outputs:
         if _delete_versions(s3, pipeline.output_bucket, output):
             removed.outputs.append(output)
     # The last look: a late writer may have put something back.
@@ -119,7 +123,7 @@ def forget(
     for _, sort_key in ledger.item_keys(found.key):
         ledger.delete(found.key, sort_key)
         removed.ledger_items.append(sort_key)
-    for output in output_keys(found.key, found.jobs):
+    for output in outputs:
         if _delete_versions(s3, pipeline.output_bucket, output) and output not in removed.outputs:
             removed.outputs.append(output)
     return removed
@@ -140,8 +144,9 @@ def _jobs(
     ledger: Ledger,
     key: str,
     versions: list[dict[str, Any]],
-) -> list[str]:
-    """The key's jobs that still exist: named in the ledger, by the outputs, or listed.
+) -> dict[str, dict[str, Any]]:
+    """The key's jobs that still exist (name -> GetTranscriptionJob): named in the ledger, by
+    the outputs, or listed.
 
     Candidates: each ledger item's job, the first attempt's name of each input version (the
     name a pre-ledger upload got), the job the outputs name, and the jobs whose name starts
@@ -168,12 +173,34 @@ def _jobs(
     if len(named) > len(pipeline.job_name_prefix):  # a readable stem, not the bare prefix
         for summary in pipeline_jobs(transcribe, named):
             candidates[summary["TranscriptionJobName"]] = None
-    jobs = []
+    jobs = {}
     for name in candidates:
         job = transcription_job(transcribe, name)
         if job is not None and job.get("Media", {}).get("MediaFileUri") == uri:
-            jobs.append(name)
+            jobs[name] = job
     return jobs
+
+
+def _reported_files(job: dict[str, Any], bucket: str) -> list[str]:
+    """The output-bucket keys of the files the job reports (transcript, redacted, subtitles)."""
+    transcript = job.get("Transcript", {})
+    uris = [
+        transcript.get("TranscriptFileUri"),
+        transcript.get("RedactedTranscriptFileUri"),
+        *job.get("Subtitles", {}).get("SubtitleFileUris", []),
+    ]
+    keys = []
+    for uri in uris:
+        if not uri:
+            continue
+        parts = urlsplit(str(uri))
+        path = unquote(parts.path).lstrip("/")
+        # Path-style (s3.<region>.amazonaws.com/<bucket>/<key>) or virtual-hosted addresses.
+        if parts.hostname and parts.hostname.startswith(f"{bucket}."):
+            keys.append(path)
+        elif path.startswith(f"{bucket}/"):
+            keys.append(path[len(bucket) + 1 :])
+    return keys
 
 
 def _object(bucket: str, key: str, version: dict[str, Any]) -> S3Object:

@@ -208,3 +208,25 @@ def test_what_a_late_writer_puts_back_meanwhile_is_removed_too(fake_pipeline, mo
     assert result.exit_code == 0, result.output
     assert wrote
     assert _everything_of(fake_pipeline, KEY)["items"] == []
+
+
+def test_the_files_a_job_reports_are_read_from_path_style_and_virtual_hosted_addresses():
+    job = {
+        "Transcript": {
+            "TranscriptFileUri": "https://s3.us-east-1.amazonaws.com/out/tp-a.json",
+            "RedactedTranscriptFileUri": "https://out.s3.us-east-1.amazonaws.com/redacted-tp-a.json",
+        },
+        "Subtitles": {"SubtitleFileUris": ["https://s3.amazonaws.com/out/tp%20a.srt"]},
+    }
+
+    assert forgetting._reported_files(job, "out") == [
+        "tp-a.json",
+        "redacted-tp-a.json",
+        "tp a.srt",
+    ]
+
+
+def test_files_in_another_bucket_are_not_the_outputs_to_delete():
+    job = {"Transcript": {"TranscriptFileUri": "https://s3.amazonaws.com/elsewhere/tp-a.json"}}
+
+    assert forgetting._reported_files(job, "out") == []
