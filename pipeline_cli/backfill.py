@@ -21,7 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from pipeline_cli.aws import Clients
-from pipeline_cli.ledger import Ledger, iso_now, to_attributes
+from pipeline_cli.ledger import Ledger, iso_now, iso_time, to_attributes
 from pipeline_cli.readers import head_or_none, read_failure, transcription_job
 from pipeline_cli.reprocess import job_state_settings
 from transcribe_pipeline import ledger_schema as schema
@@ -140,7 +140,7 @@ def _item_from_outputs(
         schema.ETAG: obj.etag,
         schema.SIZE: obj.size,
         schema.ATTEMPT: 1,
-        schema.RECEIVED_AT: uploaded.isoformat(),
+        schema.RECEIVED_AT: iso_time(uploaded),
     }
     bucket = pipeline.output_bucket
     text = head_or_none(s3, bucket, transcript_key(obj.key, "txt"))
@@ -155,7 +155,7 @@ def _item_from_outputs(
             **item,
             schema.STATE: State.TRANSCRIBED.value,
             schema.JOB: job,
-            schema.FINISHED_AT: text["LastModified"].isoformat(),
+            schema.FINISHED_AT: iso_time(text["LastModified"]),
             schema.OUTPUTS: outputs,
             schema.LANGUAGE: language,
             schema.DURATION_SECONDS: duration,
@@ -164,7 +164,7 @@ def _item_from_outputs(
     record = read_failure(s3, bucket, failure_key(obj.key)) if record_head else None
     if record_head is not None and record is not None:
         finished = {
-            schema.FINISHED_AT: record_head["LastModified"].isoformat(),
+            schema.FINISHED_AT: iso_time(record_head["LastModified"]),
             schema.OUTPUTS: [failure_key(obj.key)],
             schema.REASON: record.reason,
         }
@@ -181,7 +181,7 @@ def _item_from_outputs(
             **item,
             schema.STATE: State.STARTED.value,
             schema.JOB: job,
-            schema.STARTED_AT: started.isoformat() if started else now,
+            schema.STARTED_AT: iso_time(started) if started else now,
             schema.OPEN: schema.OPEN_VALUE,
             schema.OPEN_SINCE: now,
         }

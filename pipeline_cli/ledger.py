@@ -25,9 +25,14 @@ _DESERIALIZE = TypeDeserializer().deserialize
 _SERIALIZE = TypeSerializer().serialize
 
 
+def iso_time(moment: datetime) -> str:
+    """A time as the ledger stores times: UTC, fixed width, so that times compare as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def iso_now() -> str:
-    """The current time as the ledger stores times: ISO-8601 in UTC."""
-    return datetime.now(UTC).isoformat()
+    """The current time as the ledger stores times."""
+    return iso_time(datetime.now(UTC))
 
 
 def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
