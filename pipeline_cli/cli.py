@@ -139,7 +139,14 @@ def _connect(
 
 
 def _ledger(clients: Clients, pipeline: StackOutputs) -> Ledger:
-    """The pipeline's ledger table."""
+    """The pipeline's ledger table; CliError for a stack deployed before the ledger."""
+    if not pipeline.ledger_table:
+        raise CliError(
+            f"Stack {pipeline.stack!r} has no ledger table: it was deployed before the ledger.",
+            ExitCode.NOT_FOUND,
+            hint="Deploy the current version (`npx cdk deploy`), then record the inputs "
+            "uploaded before with `transcribe-pipeline reprocess --backfill`.",
+        )
     return Ledger(clients("dynamodb"), pipeline.ledger_table)
 
 

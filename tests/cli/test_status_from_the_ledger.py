@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
+import boto3
+
 from pipeline_cli.errors import ExitCode
-from tests.cli.support import run, said
+from tests.cli.support import REGION, TEMPLATE, run, said
+from transcribe_pipeline import stack_outputs as output
 from transcribe_pipeline.ledger_schema import State
 
 
@@ -99,3 +103,15 @@ def test_wait_keeps_waiting_while_the_versions_item_is_open(fake_pipeline):
 
     assert result.exit_code == ExitCode.TIMEOUT
     assert json.loads(result.stdout)["inputs"][0]["state"] == "pending"
+
+
+def test_a_stack_deployed_before_the_ledger_is_not_found_by_the_ledger_commands(fake_pipeline):
+    old = copy.deepcopy(TEMPLATE)
+    del old["Outputs"][output.LEDGER_TABLE_NAME]
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    cfn.create_stack(StackName="OldPipeline", TemplateBody=json.dumps(old))
+
+    result = run("list", "--stack", "OldPipeline")
+
+    assert result.exit_code == ExitCode.NOT_FOUND
+    assert "ledger" in said(result.stderr).lower() or "LedgerTableName" in said(result.stderr)
