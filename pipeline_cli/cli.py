@@ -22,7 +22,7 @@ from pipeline_cli.backfill import backfill
 from pipeline_cli.clean import clean_pipeline, inventory
 from pipeline_cli.costs import GroupBy, costs
 from pipeline_cli.errors import CliError, ExitCode, translate
-from pipeline_cli.ledger import Ledger
+from pipeline_cli.ledger import Ledger, pipeline_ledger
 from pipeline_cli.listing import DEFAULT_LIMIT, list_versions
 from pipeline_cli.reprocess import REPROCESSABLE, Action, render, reprocess, selected_keys
 from pipeline_cli.results import Format, fetch
@@ -139,15 +139,8 @@ def _connect(
 
 
 def _ledger(clients: Clients, pipeline: StackOutputs) -> Ledger:
-    """The pipeline's ledger table; CliError for a stack deployed before the ledger."""
-    if not pipeline.ledger_table:
-        raise CliError(
-            f"Stack {pipeline.stack!r} has no ledger table: it was deployed before the ledger.",
-            ExitCode.NOT_FOUND,
-            hint="Deploy the current version (`npx cdk deploy`), then record the inputs "
-            "uploaded before with `transcribe-pipeline reprocess --backfill`.",
-        )
-    return Ledger(clients("dynamodb"), pipeline.ledger_table)
+    """The pipeline's ledger table (CliError for a stack deployed before the ledger)."""
+    return pipeline_ledger(clients("dynamodb"), pipeline)
 
 
 @app.command()

@@ -20,6 +20,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from pipeline_cli.errors import CliError, ExitCode
 from transcribe_pipeline import ledger_schema as schema
 from transcribe_pipeline.ledger_schema import State
+from transcribe_pipeline.stack_outputs import StackOutputs
 
 _DESERIALIZE = TypeDeserializer().deserialize
 _SERIALIZE = TypeSerializer().serialize
@@ -297,6 +298,18 @@ class Ledger:
         ):
             for item in page["Items"]:
                 yield from_attributes(item)
+
+
+def pipeline_ledger(dynamodb: Any, pipeline: StackOutputs) -> Ledger:
+    """The pipeline's ledger table; CliError for a stack deployed before the ledger."""
+    if not pipeline.ledger_table:
+        raise CliError(
+            f"Stack {pipeline.stack!r} has no ledger table: it was deployed before the ledger.",
+            ExitCode.NOT_FOUND,
+            hint="Deploy the current version (`npx cdk deploy`), then record the inputs "
+            "uploaded before with `transcribe-pipeline reprocess --backfill`.",
+        )
+    return Ledger(dynamodb, pipeline.ledger_table)
 
 
 def _encode_token(index: int, start: dict[str, Any] | None) -> str:
