@@ -393,7 +393,7 @@ def clean(
     local: LocalOption = False,
     endpoint_url: EndpointOption = None,
 ) -> None:
-    """Delete this pipeline's transcription jobs and empty both buckets (every version).
+    """Delete this pipeline's jobs, empty both buckets (every version) and the ledger.
 
     A job counts as this pipeline's when its name has the pipeline's prefix and its media is
     in the pipeline's input bucket; other jobs with the prefix are left alone and reported.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,6 +23,7 @@ from transcribe_pipeline.ledger_schema import State
 from transcribe_pipeline.stack_outputs import StackOutputs
 
 _DESERIALIZE = TypeDeserializer().deserialize
+_BATCH_WRITE_MOST = 25
 _SERIALIZE = TypeSerializer().serialize
 
 
@@ -209,6 +210,40 @@ class Ledger:
             TableName=self.table,
             Key=to_attributes({schema.PARTITION_KEY: key, schema.SORT_KEY: sort_key}),
         )
+
+    def every_item_key(self) -> Iterator[tuple[str, str]]:
+        """The primary key of every item of the table (a Scan: for `clean`, which empties it)."""
+        paginator = self.dynamodb.get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=self.table,
+            ProjectionExpression="#pk, #sk",
+            ExpressionAttributeNames={"#pk": schema.PARTITION_KEY, "#sk": schema.SORT_KEY},
+        ):
+            for item in page["Items"]:
+                plain = from_attributes(item)
+                yield str(plain[schema.PARTITION_KEY]), str(plain[schema.SORT_KEY])
+
+    def delete_many(self, keys: Iterable[tuple[str, str]]) -> int:
+        """Delete items by primary key, 25 a request (BatchWriteItem's most); how many."""
+        deleted = 0
+        batch: list[dict[str, Any]] = []
+        for key, sort_key in keys:
+            request = {schema.PARTITION_KEY: key, schema.SORT_KEY: sort_key}
+            batch.append({"DeleteRequest": {"Key": to_attributes(request)}})
+            if len(batch) == _BATCH_WRITE_MOST:
+                deleted += self._write_batch(batch)
+                batch = []
+        if batch:
+            deleted += self._write_batch(batch)
+        return deleted
+
+    def _write_batch(self, requests: list[dict[str, Any]]) -> int:
+        """One BatchWriteItem, its unprocessed requests sent again until none is left."""
+        pending = {self.table: requests}
+        while pending:
+            answer = self.dynamodb.batch_write_item(RequestItems=pending)
+            pending = answer.get("UnprocessedItems") or {}
+        return len(requests)
 
     def by_state(
         self, states: list[State], *, prefix: str = "", limit: int = 0, token: str | None = None

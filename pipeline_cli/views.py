@@ -303,6 +303,7 @@ def confirm_clean(pipeline: StackOutputs, found: Inventory) -> bool:
     )
     for bucket, count in found.objects.items():
         err.print(f"  {count} object version(s) in {bucket}")
+    err.print(f"  {found.ledger_items} ledger item(s)")
     if found.skipped:
         err.print(
             f"({len(found.skipped)} other job(s) with that prefix read other media and stay.)"
@@ -318,6 +319,7 @@ def show_cleaned(deleted: Inventory) -> None:
     out.print(f"Deleted {len(deleted.jobs)} transcription job(s).")
     for bucket, count in deleted.objects.items():
         out.print(f"Emptied {bucket}: {count} object version(s) deleted.")
+    out.print(f"Emptied the ledger: {deleted.ledger_items} item(s) deleted.")
     if deleted.skipped:
         out.print(
             f"Skipped {len(deleted.skipped)} transcription job(s) with the pipeline's prefix "

@@ -121,7 +121,9 @@ def test_an_operator_session_upload_wait_list_get_retry_clean(endpoint, outputs,
     sqs = endpoint.client("sqs")
     sqs.send_message(
         QueueUrl=outputs.start_dead_letter_queue_url,
-        MessageBody=json.dumps(_object_created(endpoint, outputs.input_bucket, HELLO)),
+        MessageBody=json.dumps(
+            _object_created(endpoint, outputs.input_bucket, HELLO, shown["sequencer"])
+        ),
     )
     retry = cli("retry", "--json")
     assert retry.returncode == 0, retry.stderr
@@ -130,7 +132,7 @@ def test_an_operator_session_upload_wait_list_get_retry_clean(endpoint, outputs,
     assert {i["key"]: i["action"] for i in retried["inputs"]} == {BROKEN: "skipped"}
     _drained(sqs, outputs.start_queue_url)  # else the re-driven event could race `clean`
 
-    # clean: no job of this pipeline and no object version left
+    # clean: no job of this pipeline, no object version and no ledger item left
     clean = cli("clean", "--yes", "--json")
     assert clean.returncode == 0, clean.stderr
     assert sorted(json.loads(clean.stdout)["jobs"]) == sorted(e["job"] for e in entries.values())
@@ -233,8 +235,11 @@ def _drained(sqs: Any, url: str, timeout: float = 60.0) -> None:
     raise AssertionError(f"{url} still holds messages after {timeout:.0f} s")
 
 
-def _object_created(endpoint: LocalEndpoint, bucket: str, key: str) -> dict[str, Any]:
-    """The "Object Created" event of the key's current version, as EventBridge delivers it."""
+def _object_created(
+    endpoint: LocalEndpoint, bucket: str, key: str, sequencer: str
+) -> dict[str, Any]:
+    """The "Object Created" event of the key's current version, as EventBridge delivers it
+    (with the sequencer S3 gave that version: a redelivery of the same event)."""
     head = endpoint.client("s3").head_object(Bucket=bucket, Key=key)
     event = json.loads((EVENTS / "s3ObjectCreatedEvent.json").read_text())
     event["resources"] = [f"arn:aws:s3:::{bucket}"]
@@ -243,6 +248,7 @@ def _object_created(endpoint: LocalEndpoint, bucket: str, key: str) -> dict[str,
         key=encode_event_key(key),
         size=head["ContentLength"],
         etag=head["ETag"].strip('"'),
+        sequencer=sequencer,
         **{"version-id": head["VersionId"]},
     )
     return event
