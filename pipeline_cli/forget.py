@@ -2,8 +2,9 @@
 
 Every version of the input (and its delete markers), the ledger items of the key, the
 Transcribe jobs of every version and attempt, and every output: ``transcripts/<key>.*``,
-``failed/<key>.json`` and each job's own ``<job>.json/.srt/.vtt``, with Transcribe's
-``redacted-`` variants and whatever files the job itself reports (docs/transcribe-results.md).
+``unredacted/<key>.*``, ``failed/<key>.json`` and each job's own ``<job>.json/.srt/.vtt``,
+with Transcribe's ``redacted-<job>.json`` and whatever files the job itself reports
+(docs/transcribe-results.md).
 """
 
 from __future__ import annotations
@@ -26,14 +27,15 @@ from transcribe_pipeline.layout import (
     JOB_NAME_META,
     failure_key,
     job_result_key,
+    redacted_result_key,
     transcript_key,
+    unredacted_key,
 )
 from transcribe_pipeline.stack_outputs import StackOutputs
 
 READABLE_EXTENSIONS = ("txt", "srt", "vtt", "json")
+UNREDACTED_EXTENSIONS = ("txt", "json")
 JOB_EXTENSIONS = ("json", "srt", "vtt")
-# Transcribe writes a redacted transcript under the job's file name with this in front.
-REDACTED_PREFIX = "redacted-"
 _FINISHED = {"COMPLETED", "FAILED"}
 
 
@@ -131,10 +133,11 @@ def forget(
 
 def output_keys(key: str, jobs: Iterable[str]) -> list[str]:
     """Every output key the pipeline or Transcribe may have written for ``key`` and ``jobs``."""
-    keys = [transcript_key(key, ext) for ext in READABLE_EXTENSIONS] + [failure_key(key)]
+    keys = [transcript_key(key, ext) for ext in READABLE_EXTENSIONS]
+    keys += [unredacted_key(key, ext) for ext in UNREDACTED_EXTENSIONS] + [failure_key(key)]
     for job in jobs:
-        for ext in JOB_EXTENSIONS:
-            keys += [job_result_key(job, ext), f"{REDACTED_PREFIX}{job_result_key(job, ext)}"]
+        keys += [job_result_key(job, ext) for ext in JOB_EXTENSIONS]
+        keys.append(redacted_result_key(job))
     return keys
 
 

@@ -4,7 +4,8 @@ A new attempt sets the head's version item from a final state back to RECEIVED (
 in one conditional transaction, then sends the version's S3 "Object Created" event to the
 start queue, rebuilt as EventBridge delivers it: the start function starts the job named for
 (version, attempt) exactly as for an upload. ``--render-only`` starts no job: it rewrites
-``transcripts/<key>.*`` from the stored ``<job>.json`` with the harvest's own functions.
+``transcripts/<key>.*`` (and ``unredacted/`` copies) from the stored result with the harvest's
+own functions: the same result file, channel roles, profile formats and style.
 """
 
 from __future__ import annotations
@@ -23,17 +24,18 @@ from pipeline_cli import last_upload
 from pipeline_cli.aws import Clients
 from pipeline_cli.errors import ExitCode, is_not_found
 from pipeline_cli.ledger import Ledger, VersionItem, iso_now, to_attributes
-from pipeline_cli.readers import head_or_none
+from pipeline_cli.readers import head_or_none, transcription_job
 from transcribe_pipeline import ledger_schema as schema
 from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.keys import encode_event_key
 from transcribe_pipeline.layout import JOB_NAME_META, job_result_key, transcript_key
 from transcribe_pipeline.ledger_schema import State
-from transcribe_pipeline.readable import readable_outputs, write_outputs
+from transcribe_pipeline.readable import readable_outputs, transcript_text, write_outputs
+from transcribe_pipeline.redaction import result_files, unredacted_outputs
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.stack_outputs import StackOutputs
 from transcribe_pipeline.starter import UPLOAD_EVENT_DETAIL_TYPE, UPLOAD_EVENT_SOURCE
-from transcribe_pipeline.transcript import TranscriptError, readable_text
+from transcribe_pipeline.transcript import TranscriptError
 
 # The final states a new attempt may start from (ledger_schema.TRANSITIONS): SUPERSEDED is
 # final too, but a newer version decides that key.
@@ -321,28 +323,36 @@ def _render_one(
     if dry_run or settings is None:
         return Decision(key, Action.WOULD_RENDER, f"from {job_result_key(item.job)}", **known)
     s3 = clients("s3")
+    job_settings = settings.job_for(key)
+    # The files the harvest reads: the redacted result when the job (or, once Transcribe has
+    # forgotten the job, the key's profile) asked for redaction.
+    described = transcription_job(clients("transcribe"), item.job) or {}
+    files = result_files(item.job, described, job_settings)
+    readable = _stored_result(s3, pipeline.output_bucket, files.readable)
+    unredacted = (
+        _stored_result(s3, pipeline.output_bucket, files.unredacted) if files.unredacted else None
+    )
+    if readable is None or (files.unredacted and unredacted is None):
+        missing = files.readable if readable is None else files.unredacted
+        return _refused(key, f"{missing} is not in the output bucket", ExitCode.NOT_FOUND, **known)
+    roles = job_settings.channel_roles
     try:
-        raw = s3.get_object(Bucket=pipeline.output_bucket, Key=job_result_key(item.job))
-    except ClientError as error:
-        if is_not_found(error):
-            return _refused(
-                key, f"{job_result_key(item.job)} is not in the output bucket", ExitCode.NOT_FOUND
-            )
-        raise
-    try:
-        result = json.loads(raw["Body"].read())
-        text = readable_text(result)
-        job_settings = settings.job_for(key)
+        text = transcript_text(readable, channel_roles=roles)
         outputs = readable_outputs(
-            result,
+            readable,
             source_key=key,
             job_name=item.job,
             language_code=item.language,
             subtitle_formats=job_settings.subtitle_formats,
             style=job_settings.subtitle_style,
+            channel_roles=roles,
         )
-    except (ValueError, TranscriptError) as error:
-        return _refused(key, f"{job_result_key(item.job)} is malformed: {error}", **known)
+        if unredacted is not None:
+            outputs += unredacted_outputs(
+                unredacted, source_key=key, job_name=item.job, job=described, roles=roles
+            )
+    except TranscriptError as error:
+        return _refused(key, f"{files.readable} is malformed: {error}", **known)
     metadata = _harvest_metadata(s3, pipeline.output_bucket, key, item.job)
     written = write_outputs(s3, pipeline.output_bucket, outputs, metadata=metadata)
     # The .txt goes last, as the harvest writes it: its presence marks a complete set.
@@ -358,10 +368,25 @@ def _render_one(
     return Decision(
         key,
         Action.RENDERED,
-        f"from {job_result_key(item.job)}",
+        f"from {files.readable}",
         written=(*written, text_key),
         **known,
     )
+
+
+def _stored_result(s3: Any, bucket: str, key: str) -> Any:
+    """A stored result document (None when absent; not JSON reads as None, which
+    ``transcript_text`` refuses with the reason)."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if is_not_found(error):
+            return None
+        raise
+    try:
+        return json.loads(body)
+    except ValueError:
+        return {}
 
 
 def _record_outputs(ledger: Ledger, item: VersionItem, outputs: list[str]) -> None:

@@ -8,7 +8,7 @@ from pipeline_cli import forget as forgetting
 from pipeline_cli.errors import ExitCode
 from tests.cli.support import PREFIX, run, said
 from transcribe_pipeline import ledger_schema as schema
-from transcribe_pipeline.layout import failure_key, transcript_key
+from transcribe_pipeline.layout import failure_key, transcript_key, unredacted_key
 from transcribe_pipeline.ledger_schema import State
 
 KEY = "talks/my talk.mp3"
@@ -63,6 +63,10 @@ def _arrange_a_key_with_history(fake_pipeline):
     fake_pipeline.s3.put_object(
         Bucket=fake_pipeline.output_bucket, Key=f"redacted-{job}.json", Body=b"{}"
     )
+    for ext in ("txt", "json"):
+        fake_pipeline.s3.put_object(
+            Bucket=fake_pipeline.output_bucket, Key=unredacted_key(KEY, ext), Body=b"x"
+        )
     fake_pipeline.s3.delete_object(Bucket=fake_pipeline.input_bucket, Key=KEY)
     fake_pipeline.s3.put_object(Bucket=fake_pipeline.input_bucket, Key=KEY, Body=b"ID3 third")
     for neighbour in ("other/my talk.mp3", f"{KEY}.mp3"):
@@ -77,6 +81,7 @@ def test_forget_leaves_nothing_of_the_key_anywhere_and_keeps_its_neighbours(fake
     neighbours = {k: _everything_of(fake_pipeline, k) for k in ("other/my talk.mp3", f"{KEY}.mp3")}
     outputs_of_the_key = {
         *(transcript_key(KEY, ext) for ext in ("txt", "srt", "vtt", "json")),
+        *(unredacted_key(KEY, ext) for ext in ("txt", "json")),
         failure_key(KEY),
         *(f"{p}{job}.{ext}" for job in before["jobs"] for ext in ("json", "srt", "vtt")
           for p in ("", "redacted-")),
@@ -114,6 +119,8 @@ def test_forget_reports_what_it_removed(fake_pipeline):
         f"failed/{KEY}.json",
         f"{job}.json",
         f"redacted-{job}.json",
+        f"unredacted/{KEY}.txt",
+        f"unredacted/{KEY}.json",
     }
     assert removed["left"] == []
 

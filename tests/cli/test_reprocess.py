@@ -11,7 +11,7 @@ from tests.cli.support import PREFIX, run, said
 from transcribe_pipeline import environment as names
 from transcribe_pipeline import ledger_schema as schema
 from transcribe_pipeline.keys import encode_event_key
-from transcribe_pipeline.layout import transcript_key
+from transcribe_pipeline.layout import transcript_key, unredacted_key
 from transcribe_pipeline.ledger_schema import State
 from transcribe_pipeline.starter import uploaded_object
 
@@ -258,3 +258,41 @@ def test_render_only_dry_run_names_the_stored_result(fake_pipeline):
 
     [decision] = json.loads(result.stdout)["inputs"]
     assert (decision["action"], decision["why"]) == ("would render", f"from {job}.json")
+
+
+def test_render_only_reads_the_redacted_result_and_rewrites_the_unredacted_copies(fake_pipeline):
+    profiles = json.dumps(
+        [
+            {
+                "prefix": "calls/",
+                "language": "en-US",
+                "content_redaction": {"output": "redacted_and_unredacted"},
+            }
+        ]
+    )
+    fake_pipeline.deploy_job_state_function(
+        _job_state_environment(fake_pipeline, **{names.PROFILES: profiles})
+    )
+    obj = fake_pipeline.put_input("calls/a.mp3")
+    job = fake_pipeline.transcribe_done(obj)  # <job>.json: the unredacted result
+    bucket = fake_pipeline.output_bucket
+    redacted = json.loads(
+        fake_pipeline.s3.get_object(Bucket=bucket, Key=f"{job}.json")["Body"].read()
+    )
+    redacted["results"]["transcripts"][0]["transcript"] = "Hello [PII]. This is a test."
+    for item in redacted["results"]["items"]:
+        if item["alternatives"][0]["content"] == "world":
+            item["alternatives"][0]["content"] = "[PII]"
+    fake_pipeline.s3.put_object(
+        Bucket=bucket, Key=f"redacted-{job}.json", Body=json.dumps(redacted)
+    )
+
+    result = run("reprocess", "calls/a.mp3", "--render-only", "--json")
+
+    assert result.exit_code == 0, result.output
+    [decision] = json.loads(result.stdout)["inputs"]
+    assert decision["why"] == f"from redacted-{job}.json"
+    text = fake_pipeline.s3.get_object(Bucket=bucket, Key=transcript_key("calls/a.mp3", "txt"))
+    assert text["Body"].read().decode() == "Hello [PII]. This is a test.\n"
+    copy = fake_pipeline.s3.get_object(Bucket=bucket, Key=unredacted_key("calls/a.mp3", "txt"))
+    assert copy["Body"].read().decode() == "Hello world. This is a test.\n"
