@@ -45,6 +45,7 @@ from localcloud.deployment import (
 from pipeline_cli.aws import Clients, Target, find_pipeline
 from pipeline_cli.clean import clean_pipeline, inventory
 from pipeline_cli.errors import LOCAL_HOSTS, CliError, translate
+from pipeline_cli.ledger import pipeline_ledger
 from pipeline_cli.readers import Expected, expect
 from pipeline_cli.upload import PlannedUpload, upload_file
 from pipeline_cli.wait import State, check
@@ -198,12 +199,13 @@ def _exercise(
 ) -> None:
     """Upload each key's first version; on each outcome check it and upload the next version."""
     s3 = clients("s3")
+    ledger = pipeline_ledger(clients("dynamodb"), pipeline)
     tracked = {row.case.key: _upload(s3, pipeline, row, 0, files) for row in rows}
     deadline = time.monotonic() + timeout
     with err.status("Waiting for the outputs…") as status:
         while tracked and time.monotonic() < deadline:
             for key, item in list(tracked.items()):
-                outcome = check(s3, pipeline.output_bucket, item.expected)
+                outcome = check(ledger, item.expected)
                 if outcome.state is State.PENDING:
                     continue
                 version = item.row.case.versions[item.version]

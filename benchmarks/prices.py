@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from pipeline_cli import pricing as transcribe_pricing
+
 REGION = "us-east-1"
 CHECKED_ON = "2026-11-25"  # the day these figures were looked up for this file
 
@@ -26,14 +28,15 @@ class Price(TypedDict):
 
 
 PRICES: dict[str, Price] = {
+    # Recorded in pipeline_cli/pricing.py, which the CLI's `costs` also reads: one home.
     "transcribe_batch_per_minute": {
-        "usd": 0.024,
+        "usd": transcribe_pricing.USD_PER_MINUTE,
         "unit": "minute of audio (batch, standard, first 250,000 min/month tier; per-second "
-        "billing, 15 s minimum per job)",
-        "source": "https://aws.amazon.com/transcribe/pricing/ (figure also quoted in README.md "
+        f"billing, {transcribe_pricing.MINIMUM_BILLED_SECONDS} s minimum per job)",
+        "source": f"{transcribe_pricing.PRICING_PAGE} (figure also quoted in README.md "
         "'What it costs')",
         "source_dated": "not dated on the page; re-check",
-        "checked_on": CHECKED_ON,
+        "checked_on": transcribe_pricing.PRICE_CHECKED_ON,
     },
     "lambda_requests_per_million": {
         "usd": 0.20,

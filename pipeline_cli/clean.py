@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from pipeline_cli.aws import Clients
 from pipeline_cli.errors import CliError
+from pipeline_cli.ledger import Ledger, pipeline_ledger
 from pipeline_cli.readers import transcription_job
 from transcribe_pipeline.clients import error_code
 from transcribe_pipeline.job_listing import pipeline_jobs
@@ -39,6 +40,7 @@ class Inventory:
     jobs: list[str]
     objects: dict[str, int]  # bucket -> object versions and delete markers
     skipped: list[SkippedJob] = field(default_factory=list)
+    ledger_items: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (``--json``)."""
@@ -46,11 +48,13 @@ class Inventory:
             "jobs": self.jobs,
             "skipped_jobs": [s.to_json() for s in self.skipped],
             "object_versions": self.objects,
+            "ledger_items": self.ledger_items,
         }
 
 
 def inventory(clients: Clients, pipeline: StackOutputs) -> Inventory:
-    """This pipeline's jobs (their media is in its input bucket) and both buckets' versions."""
+    """This pipeline's jobs (their media is in its input bucket), both buckets' versions and
+    the ledger's items."""
     transcribe = clients("transcribe")
     jobs: list[str] = []
     skipped: list[SkippedJob] = []
@@ -66,7 +70,10 @@ def inventory(clients: Clients, pipeline: StackOutputs) -> Inventory:
         bucket: sum(1 for _ in _versions(s3, bucket))
         for bucket in (pipeline.input_bucket, pipeline.output_bucket)
     }
-    return Inventory(jobs, objects, skipped)
+    items = (
+        sum(1 for _ in _ledger(clients, pipeline).every_item_key()) if pipeline.ledger_table else 0
+    )
+    return Inventory(jobs, objects, skipped, items)
 
 
 def _foreign(transcribe: Any, pipeline: StackOutputs, name: str) -> SkippedJob | None:
@@ -90,7 +97,8 @@ def _foreign(transcribe: Any, pipeline: StackOutputs, name: str) -> SkippedJob |
 
 
 def clean_pipeline(clients: Clients, pipeline: StackOutputs, found: Inventory) -> Inventory:
-    """Delete the pipeline's jobs first (so none writes again), then both buckets' versions."""
+    """Delete the pipeline's jobs first (so none writes again), then both buckets' versions,
+    then the ledger's items (which would otherwise list inputs that are gone)."""
     transcribe = clients("transcribe")
     deleted: list[str] = []
     for name in found.jobs:
@@ -106,7 +114,15 @@ def clean_pipeline(clients: Clients, pipeline: StackOutputs, found: Inventory) -
         bucket: empty_bucket(s3, bucket)
         for bucket in (pipeline.input_bucket, pipeline.output_bucket)
     }
-    return Inventory(deleted, objects, found.skipped)
+    items = 0
+    if pipeline.ledger_table:
+        ledger = _ledger(clients, pipeline)
+        items = ledger.delete_many(list(ledger.every_item_key()))
+    return Inventory(deleted, objects, found.skipped, items)
+
+
+def _ledger(clients: Clients, pipeline: StackOutputs) -> Ledger:
+    return pipeline_ledger(clients("dynamodb"), pipeline)
 
 
 def empty_bucket(s3: Any, bucket: str) -> int:

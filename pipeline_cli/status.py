@@ -1,13 +1,14 @@
-"""``status``: the deployed pipeline's queue depths and its jobs counted by state."""
+"""``status``: the pipeline's queue depths and upload versions by state, or one key's versions."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline_cli.aws import Clients
-from transcribe_pipeline.job_listing import pipeline_jobs
+from pipeline_cli.errors import CliError, ExitCode
+from pipeline_cli.ledger import Ledger, VersionItem
+from transcribe_pipeline.ledger_schema import State
 from transcribe_pipeline.stack_outputs import StackOutputs
 
 _QUEUE_ATTRIBUTES = [
@@ -34,7 +35,7 @@ class Status:
     pipeline: StackOutputs
     where: str
     queues: list[QueueDepth]
-    jobs: dict[str, int]
+    versions: dict[str, int]  # ledger state -> version items
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (``--json``)."""
@@ -45,16 +46,17 @@ class Status:
             "input_bucket": self.pipeline.input_bucket,
             "output_bucket": self.pipeline.output_bucket,
             "job_name_prefix": self.pipeline.job_name_prefix,
+            "ledger_table": self.pipeline.ledger_table,
             "queues": {
                 q.name: {"visible": q.visible, "in_flight": q.in_flight, "delayed": q.delayed}
                 for q in self.queues
             },
-            "jobs": self.jobs,
+            "versions": self.versions,
         }
 
 
-def pipeline_status(clients: Clients, pipeline: StackOutputs) -> Status:
-    """Queue depths and this pipeline's jobs counted by state."""
+def pipeline_status(clients: Clients, pipeline: StackOutputs, ledger: Ledger) -> Status:
+    """Queue depths and the ledger's upload versions counted by state (empty states left out)."""
     queues = {
         "StartQueue": pipeline.start_queue_url,
         "StartDeadLetterQueue": pipeline.start_dead_letter_queue_url,
@@ -63,11 +65,27 @@ def pipeline_status(clients: Clients, pipeline: StackOutputs) -> Status:
     depths = [
         queue_depth(clients("sqs"), name, url) for name, url in queues.items() if url is not None
     ]
-    counts = Counter(
-        job["TranscriptionJobStatus"]
-        for job in pipeline_jobs(clients("transcribe"), pipeline.job_name_prefix)
+    counts = {state.value: ledger.count(state) for state in State}
+    return Status(pipeline, clients.where(), depths, {s: n for s, n in counts.items() if n})
+
+
+def key_status(ledger: Ledger, key: str, *, every_version: bool) -> list[VersionItem]:
+    """The key's current version item (the head's), or every version newest first.
+
+    CliError (not found) when the ledger has nothing of the key.
+    """
+    found = ledger.versions(key) if every_version else []
+    current = ledger.current(key)
+    if every_version and found:
+        return found
+    if current is not None:
+        return [current]
+    raise CliError(
+        f"The ledger has no item of {key!r}.",
+        ExitCode.NOT_FOUND,
+        hint="`transcribe-pipeline list --prefix` finds keys; an input uploaded before the "
+        "ledger existed gets its item from `transcribe-pipeline reprocess --backfill`.",
     )
-    return Status(pipeline, clients.where(), depths, dict(sorted(counts.items())))
 
 
 def queue_depth(sqs: Any, name: str, url: str) -> QueueDepth:

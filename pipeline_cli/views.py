@@ -25,15 +25,23 @@ from rich.progress import (
 )
 from rich.table import Column, Table
 
+from pipeline_cli import forget as forgetting
+from pipeline_cli import pricing
+from pipeline_cli.backfill import Backfilled
 from pipeline_cli.clean import Inventory
+from pipeline_cli.costs import Costs
 from pipeline_cli.errors import CliError
 from pipeline_cli.last_upload import Upload
-from pipeline_cli.listing import Entry, InputState
+from pipeline_cli.ledger import Page, VersionItem
+from pipeline_cli.listing import output_kinds
+from pipeline_cli.reprocess import Action as ReprocessAction
+from pipeline_cli.reprocess import Decision
 from pipeline_cli.results import Result
 from pipeline_cli.retry import Action, Retried
 from pipeline_cli.status import Status
 from pipeline_cli.upload import Plan, PlannedUpload
 from pipeline_cli.wait import Outcome, State
+from transcribe_pipeline.ledger_schema import State as LedgerState
 from transcribe_pipeline.stack_outputs import StackOutputs
 
 out = Console()
@@ -73,6 +81,7 @@ def show_status(pipeline: StackOutputs, found: Status) -> None:
     facts.add_row("Input bucket", pipeline.input_bucket)
     facts.add_row("Output bucket", pipeline.output_bucket)
     facts.add_row("Job names", f"{pipeline.job_name_prefix}*")
+    facts.add_row("Ledger", pipeline.ledger_table)
     out.print(facts)
     queues = _table("Queue", "Waiting", "In flight")
     for queue in found.queues:
@@ -80,12 +89,46 @@ def show_status(pipeline: StackOutputs, found: Status) -> None:
         style = "bold red" if dead else None
         queues.add_row(queue.name, str(queue.visible), str(queue.in_flight), style=style)
     out.print(queues)
-    jobs = _table("Transcription jobs", "Count")
-    for job_state, count in found.jobs.items():
-        jobs.add_row(job_state, str(count))
-    if not found.jobs:
-        jobs.add_row("(none)", "0")
-    out.print(jobs)
+    versions = _table("Upload versions", "Count")
+    for version_state, count in found.versions.items():
+        versions.add_row(version_state, str(count), style=_STATE_STYLE.get(version_state))
+    if not found.versions:
+        versions.add_row("(none)", "0")
+    out.print(versions)
+
+
+_STATE_STYLE: dict[str, str] = {
+    LedgerState.TRANSCRIBED: "green",
+    LedgerState.FAILED: "red",
+    LedgerState.REJECTED: "red",
+    LedgerState.SUPERSEDED: "dim",
+}
+
+
+def show_versions(items: list[VersionItem], head: VersionItem | None) -> None:
+    """``status KEY``: the current version item's fields, or every version newest first."""
+    for item in items:
+        current = head is not None and item.sort_key == head.sort_key
+        facts = Table.grid(padding=(0, 2))
+        title = "current version" if current else "version"
+        facts.add_row(f"[bold]{escape(item.key)}[/]", f"{title} {escape(item.version_id or '-')}")
+        facts.add_row("State", f"[{_STATE_STYLE.get(item.state, 'yellow')}]{item.state}[/]")
+        facts.add_row("Job", escape(f"{item.job or '-'} (attempt {item.attempt})"))
+        for label, value in (
+            ("Received", item.received_at),
+            ("Started", item.started_at),
+            ("Finished", item.finished_at),
+            ("Language", item.language),
+            ("Audio", f"{item.duration_s:.1f} s" if item.duration_s is not None else None),
+            ("Profile", item.profile or None),
+            ("Reason", item.reason),
+        ):
+            if value:
+                facts.add_row(label, escape(value))
+        for output in item.outputs:
+            facts.add_row("Output", escape(output))
+        out.print(facts)
+        out.print()
 
 
 def show_refusals(plan: Plan) -> None:
@@ -155,7 +198,8 @@ def wait_progress(total: int) -> Iterator[Callable[[Outcome], None]]:
                 progress.console.print(f"[green]transcribed[/] {escape(outcome.key)}")
             else:
                 reason = escape(outcome.reason or "")
-                progress.console.print(f"[red]failed[/] {escape(outcome.key)}: {reason}")
+                word = outcome.state.value
+                progress.console.print(f"[red]{word}[/] {escape(outcome.key)}: {reason}")
 
         yield ended
 
@@ -163,40 +207,47 @@ def wait_progress(total: int) -> Iterator[Callable[[Outcome], None]]:
 def show_outcomes(results: list[Outcome]) -> None:
     """``wait``: each input's outcome and job, then the failures' reasons."""
     table = _table(Column("Input", overflow="fold"), "Outcome", Column("Job", overflow="fold"))
-    style = {State.TRANSCRIBED: "green", State.FAILED: "red", State.PENDING: "yellow"}
+    style = {
+        State.TRANSCRIBED: "green",
+        State.FAILED: "red",
+        State.SUPERSEDED: "red",
+        State.PENDING: "yellow",
+    }
     for o in results:
-        table.add_row(o.key, o.state.value, o.job_name, style=style[o.state])
+        table.add_row(o.key, o.state.value, o.job_name or "", style=style[o.state])
     out.print(table)
-    _print_reasons((o.key, o.reason) for o in results if o.state is State.FAILED)
+    _print_reasons((o.key, o.reason) for o in results if o.ended_badly)
 
 
-def show_entries(entries: list[Entry], prefix: str) -> None:
-    """``list``: one row per input, then the reasons of those without outputs."""
+def show_page(page: Page, prefix: str) -> None:
+    """``list``: one row per upload version, the reasons below, and how to go on."""
     table = _table(
         Column("Input", overflow="fold"),
         "State",
         Column("Job", overflow="fold"),
         "Lang",
-        Column("Took", justify="right"),
+        Column("Audio", justify="right"),
+        "Finished",
         "Outputs",
     )
-    style = {InputState.COMPLETED: "green", InputState.FAILED: "red", InputState.REJECTED: "red"}
-    for e in entries:
-        took = f"{e.seconds:.1f} s" if e.seconds is not None else ""
-        outputs = " ".join(e.outputs) or ("see below" if e.reason else "")
+    for item in page.items:
+        audio = f"{item.duration_s:.1f} s" if item.duration_s is not None else ""
         table.add_row(
-            e.key,
-            e.state.value,
-            e.job_name,
-            e.language or "",
-            took,
-            outputs,
-            style=style.get(e.state),
+            item.key,
+            item.state.value,
+            item.job or "",
+            item.language or "",
+            audio,
+            (item.finished_at or "")[:19].replace("T", " "),
+            " ".join(output_kinds(item.outputs)),
+            style=_STATE_STYLE.get(item.state),
         )
     out.print(table)
-    _print_reasons((e.key, e.reason) for e in entries if e.reason and not e.outputs)
-    if not entries:
-        err.print("No inputs" + (f" under {escape(prefix)!r}" if prefix else "") + ".")
+    _print_reasons((i.key, i.reason) for i in page.items if i.reason)
+    if not page.items:
+        err.print("No upload versions" + (f" under {escape(prefix)!r}" if prefix else "") + ".")
+    if page.next_token:
+        err.print(f"More: add [bold]--next-token {escape(page.next_token)}[/]")
 
 
 def show_result(result: Result, *, output: Path | None, json_output: bool) -> None:
@@ -252,6 +303,7 @@ def confirm_clean(pipeline: StackOutputs, found: Inventory) -> bool:
     )
     for bucket, count in found.objects.items():
         err.print(f"  {count} object version(s) in {bucket}")
+    err.print(f"  {found.ledger_items} ledger item(s)")
     if found.skipped:
         err.print(
             f"({len(found.skipped)} other job(s) with that prefix read other media and stay.)"
@@ -267,6 +319,7 @@ def show_cleaned(deleted: Inventory) -> None:
     out.print(f"Deleted {len(deleted.jobs)} transcription job(s).")
     for bucket, count in deleted.objects.items():
         out.print(f"Emptied {bucket}: {count} object version(s) deleted.")
+    out.print(f"Emptied the ledger: {deleted.ledger_items} item(s) deleted.")
     if deleted.skipped:
         out.print(
             f"Skipped {len(deleted.skipped)} transcription job(s) with the pipeline's prefix "
@@ -276,3 +329,92 @@ def show_cleaned(deleted: Inventory) -> None:
         for skipped in deleted.skipped:
             table.add_row(skipped.job, skipped.why, style="dim")
         out.print(table)
+
+
+def show_reprocessed(decisions: list[Decision]) -> None:
+    """``reprocess``: what became of each key."""
+    if not decisions:
+        out.print("Nothing to reprocess.")
+        return
+    table = _table(
+        Column("Input", overflow="fold"), "Action", "Attempt", Column("Why", overflow="fold")
+    )
+    for d in decisions:
+        style = "red" if d.action is ReprocessAction.REFUSED else "green"
+        attempt = str(d.attempt) if d.attempt is not None else ""
+        table.add_row(d.key, d.action.value, attempt, d.why, style=style)
+    out.print(table)
+    if any(d.action is ReprocessAction.REPROCESSED for d in decisions):
+        out.print("Next: [bold]transcribe-pipeline wait[/] follows the reprocessed inputs.")
+
+
+def show_backfilled(done: list[Backfilled]) -> None:
+    """``reprocess --backfill``: the items written, and the inputs left as they were."""
+    table = _table(
+        Column("Input", overflow="fold"), "Action", "State", Column("Why", overflow="fold")
+    )
+    for b in done:
+        state = b.state.value if b.state else ""
+        table.add_row(b.key, b.action.value, state, b.why, style=_STATE_STYLE.get(state))
+    out.print(table)
+    recorded = sum(b.action.value != "skipped" for b in done)
+    out.print(f"{recorded} of {len(done)} input(s) recorded in the ledger.")
+
+
+def confirm_forget(found: forgetting.Inventory) -> bool:
+    """Show what ``forget`` would remove and ask; False (and say so) when the user declines."""
+    err.print(f"This removes everything of {escape(found.key)!r}:")
+    err.print(f"  {len(found.input_versions)} input version(s) and delete marker(s)")
+    err.print(f"  {len(found.ledger_items)} ledger item(s)")
+    err.print(f"  {len(found.jobs)} transcription job(s)")
+    err.print(f"  {len(found.outputs)} output object(s)")
+    if typer.confirm("Remove them? This cannot be undone", err=True):
+        return True
+    err.print("Nothing removed.")
+    return False
+
+
+def show_forgotten(removed: forgetting.Inventory) -> None:
+    """``forget``: what is gone, item by item, and what could not be removed."""
+    table = _table("Removed", Column("What", overflow="fold"))
+    for version in removed.input_versions:
+        table.add_row("input version", version)
+    for sort_key in removed.ledger_items:
+        table.add_row("ledger item", sort_key)
+    for job in removed.jobs:
+        table.add_row("transcription job", job)
+    for output in removed.outputs:
+        table.add_row("output", output)
+    out.print(table)
+    for left in removed.left:
+        err.print(f"[red]left[/]: {escape(left)}")
+
+
+def show_costs(found: Costs) -> None:
+    """``costs``: billed seconds and list price per prefix and month, and the total."""
+    table = _table(
+        "Month",
+        Column("Prefix", overflow="fold"),
+        Column("Jobs", justify="right"),
+        Column("Audio s", justify="right"),
+        Column("Billed s", justify="right"),
+        Column("USD", justify="right"),
+        Column("Failed", justify="right"),
+    )
+    for line in found.lines:
+        table.add_row(
+            line.month,
+            line.prefix or "(top level)",
+            str(line.jobs),
+            f"{line.audio_seconds:.1f}",
+            str(line.billed_seconds),
+            f"{line.usd:.4f}",
+            str(line.failed_jobs),
+        )
+    out.print(table)
+    out.print(f"Total: USD {found.total_usd:.4f} at the {pricing.PRICE_REGION} list price")
+    if any(line.unknown_durations for line in found.lines):
+        err.print(
+            "Some jobs have no recorded duration: each is counted at the "
+            f"{pricing.MINIMUM_BILLED_SECONDS} s minimum."
+        )

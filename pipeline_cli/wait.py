@@ -1,4 +1,4 @@
-"""``wait``: follow uploaded object versions until each is transcribed or has failed."""
+"""``wait``: follow uploaded object versions in the ledger until each item is final."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 
 from pipeline_cli import last_upload
 from pipeline_cli.errors import CliError, ExitCode
-from pipeline_cli.readers import Expected, expect, head_or_none, read_failure
-from transcribe_pipeline.layout import JOB_NAME_META, failure_key, transcript_key
+from pipeline_cli.ledger import Ledger
+from pipeline_cli.readers import Expected, expect
+from transcribe_pipeline.ledger_schema import State as LedgerState
 from transcribe_pipeline.stack_outputs import StackOutputs
 
 
@@ -20,7 +21,18 @@ class State(enum.StrEnum):
 
     PENDING = "pending"
     TRANSCRIBED = "transcribed"
-    FAILED = "failed"
+    FAILED = "failed"  # the job failed, or the input was rejected
+    SUPERSEDED = "superseded"  # a newer upload of the key decides; this one wrote nothing
+
+
+# How each final ledger state ends a wait (reprocess sets a final item back to RECEIVED).
+_ENDS = {
+    LedgerState.TRANSCRIBED: State.TRANSCRIBED,
+    LedgerState.FAILED: State.FAILED,
+    LedgerState.REJECTED: State.FAILED,
+    LedgerState.SUPERSEDED: State.SUPERSEDED,
+}
+_SUPERSEDED_REASON = "a newer upload of the key superseded this version before it was transcribed"
 
 
 @dataclass(frozen=True)
@@ -29,8 +41,13 @@ class Outcome:
 
     key: str
     state: State
-    job_name: str
+    job_name: str | None
     reason: str | None = None
+
+    @property
+    def ended_badly(self) -> bool:
+        """Whether the input ended without its transcript."""
+        return self.state in {State.FAILED, State.SUPERSEDED}
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (``--json``)."""
@@ -42,18 +59,19 @@ class Outcome:
         }
 
 
-def check(s3: Any, output_bucket: str, expected: Expected) -> Outcome:
-    """Whether this very version has its transcript or failure record yet (older ones ignored)."""
-    text = head_or_none(s3, output_bucket, transcript_key(expected.key, "txt"))
-    if text is not None and _belongs(text, expected):
-        return Outcome(expected.key, State.TRANSCRIBED, expected.job_name)
-    failure_object = failure_key(expected.key)
-    failed = head_or_none(s3, output_bucket, failure_object)
-    if failed is not None and _belongs(failed, expected):
-        record = read_failure(s3, output_bucket, failure_object)
-        reason = (record.reason or "no reason recorded") if record else "unknown"
-        return Outcome(expected.key, State.FAILED, expected.job_name, reason)
-    return Outcome(expected.key, State.PENDING, expected.job_name)
+def check(ledger: Ledger, expected: Expected) -> Outcome:
+    """Where this very version's ledger item stands (one Query of the key's partition)."""
+    item = ledger.version(expected.key, expected.version_id)
+    if item is None or item.state not in _ENDS:
+        job = item.job if item is not None and item.job else expected.job_name
+        return Outcome(expected.key, State.PENDING, job)
+    state = _ENDS[item.state]
+    reason = item.reason if state is State.FAILED else None
+    if state is State.FAILED and not reason:
+        reason = "no reason recorded"
+    if state is State.SUPERSEDED:
+        reason = _SUPERSEDED_REASON
+    return Outcome(expected.key, state, item.job, reason)
 
 
 def awaited(s3: Any, pipeline: StackOutputs, keys: Sequence[str] | None) -> list[Expected]:
@@ -71,8 +89,7 @@ def awaited(s3: Any, pipeline: StackOutputs, keys: Sequence[str] | None) -> list
 
 
 def follow(
-    s3: Any,
-    output_bucket: str,
+    ledger: Ledger,
     expected: Sequence[Expected],
     *,
     timeout: float,
@@ -90,7 +107,7 @@ def follow(
         for item in expected:
             if outcomes[item.key].state is not State.PENDING:
                 continue
-            outcome = check(s3, output_bucket, item)
+            outcome = check(ledger, item)
             if outcome.state is State.PENDING:
                 continue
             outcomes[item.key] = outcome
@@ -100,12 +117,3 @@ def follow(
         if not pending or remaining <= 0:
             return list(outcomes.values())
         time.sleep(min(interval, remaining))
-
-
-def _belongs(head: dict[str, Any], expected: Expected) -> bool:
-    """Whether an output was written for this version rather than an earlier upload of the key."""
-    job = head.get("Metadata", {}).get(JOB_NAME_META)
-    if job:
-        return bool(job == expected.job_name)
-    # Rejections never reach Transcribe and carry no job name: written after the upload is ours.
-    return bool(head["LastModified"] >= expected.uploaded.replace(microsecond=0))

@@ -42,9 +42,13 @@ def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePipeline]:
         s3.put_bucket_versioning(
             Bucket=outputs.input_bucket, VersioningConfiguration={"Status": "Enabled"}
         )
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
         yield FakePipeline(
             outputs,
             s3,
             boto3.client("sqs", region_name=REGION),
             boto3.client("transcribe", region_name=REGION),
+            dynamodb,
+            boto3.client("lambda", region_name=REGION),
+            boto3.client("iam", region_name=REGION),
         )

@@ -10,6 +10,8 @@ from typing import Any
 from typer.testing import CliRunner, Result
 
 from pipeline_cli.cli import app
+from pipeline_cli.ledger import to_attributes
+from transcribe_pipeline import ledger_schema as schema
 from transcribe_pipeline import stack_outputs as output
 from transcribe_pipeline.keys import S3Object, job_name_for
 from transcribe_pipeline.layout import failure_key, transcript_key
@@ -22,6 +24,7 @@ from transcribe_pipeline.ledger_schema import (
     STATE,
     STATE_INDEX,
     STATE_INDEX_SORT_KEY,
+    State,
 )
 from transcribe_pipeline.stack_outputs import StackOutputs
 
@@ -86,7 +89,29 @@ TEMPLATE = {
 }
 
 
-@dataclass(frozen=True)
+def version_item(obj: S3Object, state: State, sequencer: str, **attributes: Any) -> dict[str, Any]:
+    """A version item as the functions write it (docs/ledger.md), with ``attributes`` added."""
+    item: dict[str, Any] = {
+        schema.PARTITION_KEY: obj.key,
+        schema.SORT_KEY: schema.version_sort_key(sequencer),
+        schema.SEQUENCER: schema.padded_sequencer(sequencer),
+        schema.STATE_INDEX_SORT_KEY: obj.key,
+        schema.VERSION_ID: obj.version_id,
+        schema.ETAG: obj.etag,
+        schema.SIZE: obj.size,
+        schema.STATE: state.value,
+        schema.ATTEMPT: 1,
+        schema.PROFILE: "",
+        schema.RECEIVED_AT: "2026-11-02T10:00:00+00:00",
+    }
+    if state in {State.RECEIVED, State.STARTED}:
+        item[schema.OPEN] = schema.OPEN_VALUE
+        item[schema.OPEN_SINCE] = item[schema.RECEIVED_AT]
+    item.update(attributes)
+    return item
+
+
+@dataclass
 class FakePipeline:
     """The stand-in stack's outputs and clients to arrange and inspect it."""
 
@@ -94,6 +119,55 @@ class FakePipeline:
     s3: Any
     sqs: Any
     transcribe: Any
+    dynamodb: Any
+    lambda_: Any = None
+    iam: Any = None
+    sequencer: int = 0x6408CAD69598B05E  # S3's sequencers grow per key; one counter will do
+
+    def record(self, obj: S3Object, state: State, **attributes: Any) -> dict[str, Any]:
+        """Record ``obj`` in the ledger as the functions would: its version item, then the head
+        naming it (the newest version seen)."""
+        self.sequencer += 1
+        sequencer = f"{self.sequencer:X}"
+        if state in {State.STARTED, State.TRANSCRIBED, State.FAILED}:
+            attributes.setdefault(schema.JOB, job_name_for(obj, prefix=PREFIX))
+        item = version_item(obj, state, sequencer, **attributes)
+        self.put_item(item)
+        self.put_item(
+            {
+                schema.PARTITION_KEY: obj.key,
+                schema.SORT_KEY: schema.HEAD_SORT_KEY,
+                schema.SEQUENCER: item[schema.SEQUENCER],
+                schema.VERSION_ID: obj.version_id,
+            }
+        )
+        return item
+
+    def put_item(self, item: dict[str, Any]) -> None:
+        """Write one ledger item as given."""
+        self.dynamodb.put_item(TableName=self.outputs.ledger_table, Item=to_attributes(item))
+
+    def items_of(self, key: str) -> list[dict[str, Any]]:
+        """Every ledger item of ``key`` (raw attribute values)."""
+        return self.dynamodb.query(
+            TableName=self.outputs.ledger_table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": key}},
+        )["Items"]
+
+    def deploy_job_state_function(self, variables: dict[str, str]) -> None:
+        """The job-state function with this environment (what `reprocess` reads settings from)."""
+        role = self.iam.create_role(
+            RoleName="tp-job-state-role", AssumeRolePolicyDocument=json.dumps({})
+        )["Role"]["Arn"]
+        self.lambda_.create_function(
+            FunctionName=self.outputs.job_state_function,
+            Runtime="python3.12",
+            Role=role,
+            Handler="job_state_change.handler",
+            Code={"ZipFile": _EMPTY_ZIP},
+            Environment={"Variables": variables},
+        )
 
     @property
     def input_bucket(self) -> str:
@@ -122,7 +196,7 @@ class FakePipeline:
         )
 
     def transcribe_done(self, obj: S3Object, text: str = "Hello world. This is a test.\n") -> str:
-        """Write what the pipeline writes for a completed job; return the job name."""
+        """Write what the pipeline writes for a completed job, ledger item too; return the job."""
         job = job_name_for(obj, prefix=PREFIX)
         meta = {"job-name": job}
         for ext, body in (("txt", text), ("srt", "1\r\n00:00:00,040 --> 00:00:02,300\r\nHi\r\n")):
@@ -130,10 +204,21 @@ class FakePipeline:
             self.s3.put_object(Bucket=self.output_bucket, Key=key, Body=body, Metadata=meta)
         raw = (EVENTS / "transcribeResult.json").read_text()
         self.s3.put_object(Bucket=self.output_bucket, Key=f"{job}.json", Body=raw)
+        self.record(
+            obj,
+            State.TRANSCRIBED,
+            job=job,
+            language="en-US",
+            duration_s=2.3,
+            started_at="2026-11-02T10:00:01+00:00",
+            finished_at="2026-11-02T10:00:09+00:00",
+            outputs=[transcript_key(obj.key, ext) for ext in ("txt", "srt")],
+        )
         return job
 
     def fail(self, obj: S3Object, reason: str, *, job: str | None = "") -> None:
-        """Write a failure record; ``job=""`` means "the job of this version", None a rejection."""
+        """Write a failure record and its ledger item; ``job=""`` means "the job of this
+        version", None a rejection."""
         name = job_name_for(obj, prefix=PREFIX) if job == "" else job
         record = {"source": obj.uri, "job": name, "reason": reason}
         self.s3.put_object(
@@ -141,6 +226,14 @@ class FakePipeline:
             Key=failure_key(obj.key),
             Body=json.dumps(record),
             Metadata={"job-name": name or ""},
+        )
+        self.record(
+            obj,
+            State.FAILED if name else State.REJECTED,
+            job=name,
+            reason=reason,
+            finished_at="2026-11-02T10:00:09+00:00",
+            outputs=[failure_key(obj.key)],
         )
 
     def start_job(self, obj: S3Object, *, until: str = "COMPLETED") -> str:
@@ -158,6 +251,19 @@ class FakePipeline:
             if job["TranscriptionJob"]["TranscriptionJobStatus"] == until:
                 break
         return name
+
+
+def _zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("job_state_change.py", "def handler(event, context):\n    return None\n")
+    return buffer.getvalue()
+
+
+_EMPTY_ZIP = _zip()
 
 
 def run(*args: str, input: str | None = None) -> Result:

@@ -91,14 +91,17 @@ def test_an_operator_session_upload_wait_list_get_retry_clean(endpoint, outputs,
     assert "could not be decoded" in states[BROKEN]["reason"]
     assert "could not be decoded" in wait.stderr
 
-    # list joins each input with its job
+    # list: each upload version from the ledger, with its job and outputs
     listed = cli("list", "--json")
     assert listed.returncode == 0, listed.stderr
-    entries = {e["key"]: e for e in json.loads(listed.stdout)}
-    assert entries[HELLO]["state"] == "COMPLETED"
+    entries = {e["key"]: e for e in json.loads(listed.stdout)["items"]}
+    assert entries[HELLO]["state"] == "TRANSCRIBED"
     assert entries[HELLO]["job"] == states[HELLO]["job"]
-    assert entries[HELLO]["outputs"] == ["txt", "srt", "vtt"]
+    assert {o.rsplit(".", 1)[-1] for o in entries[HELLO]["outputs"]} >= {"txt", "srt", "vtt"}
+    assert entries[HELLO]["duration_s"] > 5
     assert entries[BROKEN]["state"] == "FAILED"
+    shown = json.loads(cli("status", HELLO, "--json").stdout)
+    assert (shown["state"], shown["job"]) == ("TRANSCRIBED", states[HELLO]["job"])
 
     # get: the transcript, both subtitle formats and the words
     text = cli("get", HELLO)
@@ -118,7 +121,9 @@ def test_an_operator_session_upload_wait_list_get_retry_clean(endpoint, outputs,
     sqs = endpoint.client("sqs")
     sqs.send_message(
         QueueUrl=outputs.start_dead_letter_queue_url,
-        MessageBody=json.dumps(_object_created(endpoint, outputs.input_bucket, HELLO)),
+        MessageBody=json.dumps(
+            _object_created(endpoint, outputs.input_bucket, HELLO, shown["sequencer"])
+        ),
     )
     retry = cli("retry", "--json")
     assert retry.returncode == 0, retry.stderr
@@ -127,12 +132,12 @@ def test_an_operator_session_upload_wait_list_get_retry_clean(endpoint, outputs,
     assert {i["key"]: i["action"] for i in retried["inputs"]} == {BROKEN: "skipped"}
     _drained(sqs, outputs.start_queue_url)  # else the re-driven event could race `clean`
 
-    # clean: no job of this pipeline and no object version left
+    # clean: no job of this pipeline, no object version and no ledger item left
     clean = cli("clean", "--yes", "--json")
     assert clean.returncode == 0, clean.stderr
     assert sorted(json.loads(clean.stdout)["jobs"]) == sorted(e["job"] for e in entries.values())
-    assert json.loads(cli("list", "--json").stdout) == []
-    assert json.loads(cli("status", "--json").stdout)["jobs"] == {}
+    assert json.loads(cli("list", "--json").stdout)["items"] == []
+    assert json.loads(cli("status", "--json").stdout)["versions"] == {}
 
 
 def test_clean_leaves_a_same_prefix_job_of_another_deployment_alone(endpoint, outputs, cli):
@@ -172,6 +177,52 @@ def test_clean_leaves_a_same_prefix_job_of_another_deployment_alone(endpoint, ou
         transcribe.delete_transcription_job(TranscriptionJobName=theirs)
 
 
+def test_reprocess_render_only_and_forget_on_the_deployed_app(endpoint, outputs, cli):
+    """A new attempt, a re-render and a privacy removal, through the real functions."""
+    upload = cli("upload", str(SAMPLES / "hello-pipeline.mp3"), "--prefix", "again", "--json")
+    assert upload.returncode == 0, upload.stderr
+    key = "again/hello-pipeline.mp3"
+    first = cli("wait", key, "--timeout", "120", "--interval", "0.5", "--json")
+    assert first.returncode == 0, first.stderr
+    [done] = json.loads(first.stdout)["inputs"]
+
+    # reprocess: the same version again, under the second attempt's job
+    again = cli("reprocess", key, "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["inputs"][0]["attempt"] == 2
+    waited = cli("wait", "--timeout", "120", "--interval", "0.5", "--json")
+    assert waited.returncode == 0, waited.stderr
+    [redone] = json.loads(waited.stdout)["inputs"]
+    assert redone["state"] == "transcribed"
+    assert redone["job"] != done["job"]
+    shown = json.loads(cli("status", key, "--json").stdout)
+    assert (shown["attempt"], shown["job"]) == (2, redone["job"])
+
+    # reprocess --render-only: the outputs rewritten from the stored result, no new job
+    rendered = cli("reprocess", key, "--render-only", "--json")
+    assert rendered.returncode == 0, rendered.stderr
+    assert json.loads(rendered.stdout)["inputs"][0]["action"] == "rendered"
+    assert json.loads(cli("status", key, "--json").stdout)["job"] == redone["job"]
+
+    # forget: nothing of the key left anywhere
+    forgot = cli("forget", key, "--yes", "--json")
+    assert forgot.returncode == 0, forgot.stderr
+    assert sorted(json.loads(forgot.stdout)["jobs"]) == sorted([done["job"], redone["job"]])
+    s3, transcribe = endpoint.client("s3"), endpoint.client("transcribe")
+    listed = s3.list_object_versions(Bucket=outputs.input_bucket, Prefix=key)
+    assert not listed.get("Versions") and not listed.get("DeleteMarkers")
+    left = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=outputs.output_bucket).get("Contents", [])
+        if key in o["Key"] or any(job in o["Key"] for job in (done["job"], redone["job"]))
+    ]
+    assert left == []
+    for job in (done["job"], redone["job"]):
+        summaries = transcribe.list_transcription_jobs(JobNameContains=job)
+        assert summaries["TranscriptionJobSummaries"] == []
+    assert cli("status", key).returncode == ExitCode.NOT_FOUND
+
+
 def _drained(sqs: Any, url: str, timeout: float = 60.0) -> None:
     """Wait until the start function has consumed every message of the queue."""
     names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
@@ -184,8 +235,11 @@ def _drained(sqs: Any, url: str, timeout: float = 60.0) -> None:
     raise AssertionError(f"{url} still holds messages after {timeout:.0f} s")
 
 
-def _object_created(endpoint: LocalEndpoint, bucket: str, key: str) -> dict[str, Any]:
-    """The "Object Created" event of the key's current version, as EventBridge delivers it."""
+def _object_created(
+    endpoint: LocalEndpoint, bucket: str, key: str, sequencer: str
+) -> dict[str, Any]:
+    """The "Object Created" event of the key's current version, as EventBridge delivers it
+    (with the sequencer S3 gave that version: a redelivery of the same event)."""
     head = endpoint.client("s3").head_object(Bucket=bucket, Key=key)
     event = json.loads((EVENTS / "s3ObjectCreatedEvent.json").read_text())
     event["resources"] = [f"arn:aws:s3:::{bucket}"]
@@ -194,6 +248,7 @@ def _object_created(endpoint: LocalEndpoint, bucket: str, key: str) -> dict[str,
         key=encode_event_key(key),
         size=head["ContentLength"],
         etag=head["ETag"].strip('"'),
+        sequencer=sequencer,
         **{"version-id": head["VersionId"]},
     )
     return event

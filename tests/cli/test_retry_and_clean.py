@@ -190,3 +190,16 @@ def _foreign_job(fake_pipeline, name, media_uri):
 def _job_names(fake_pipeline):
     summaries = fake_pipeline.transcribe.list_transcription_jobs()["TranscriptionJobSummaries"]
     return sorted(j["TranscriptionJobName"] for j in summaries)
+
+
+def test_clean_also_empties_the_ledger(fake_pipeline):
+    fake_pipeline.transcribe_done(fake_pipeline.put_input("a.mp3"))
+    fake_pipeline.fail(fake_pipeline.put_input("b.mp3"), "The media file could not be decoded.")
+
+    result = run("clean", "--yes", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ledger_items"] == 4  # two heads, two versions
+    assert json.loads(run("list", "--json").stdout)["items"] == []
+    assert fake_pipeline.items_of("a.mp3") == []
+    assert fake_pipeline.items_of("b.mp3") == []
