@@ -19,17 +19,12 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from pipeline_cli.errors import CliError, ExitCode
 from transcribe_pipeline import ledger_schema as schema
-from transcribe_pipeline.ledger_schema import State
+from transcribe_pipeline.ledger_schema import State, iso_time
 from transcribe_pipeline.stack_outputs import StackOutputs
 
 _DESERIALIZE = TypeDeserializer().deserialize
 _BATCH_WRITE_MOST = 25
 _SERIALIZE = TypeSerializer().serialize
-
-
-def iso_time(moment: datetime) -> str:
-    """A time as the ledger stores times: UTC, fixed width, so that times compare as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def iso_now() -> str:
