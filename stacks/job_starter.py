@@ -16,10 +16,9 @@ from constructs import Construct
 
 from stacks.encryption import queue_encryption
 from stacks.functions import PipelineFunction
-from stacks.permissions import allow, iam_literal, objects, use_key
+from stacks.permissions import allow, allow_showing_outputs, iam_literal, objects, use_key
 from transcribe_pipeline import environment as names
 from transcribe_pipeline.keys import encode_event_key
-from transcribe_pipeline.layout import FAILED_PREFIX
 from transcribe_pipeline.limits import (
     START_BATCH_SIZE,
     START_FUNCTION_TIMEOUT_SECONDS,
@@ -60,6 +59,7 @@ class JobStarter(Construct):
         log_retention: logs.RetentionDays,
         powertools_layer_version: int,
         encryption_key: kms.IKey | None,
+        writes_unredacted: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letter_queue = sqs.Queue(
@@ -168,7 +168,14 @@ class JobStarter(Construct):
         # configuration fault; without ListBucket, a missing key would answer 403, not 404.
         allow(function, ["s3:GetObject"], uploads)
         allow(function, ["s3:ListBucket"], [input_bucket.bucket_arn])
-        allow(function, ["s3:PutObject"], objects(output_bucket, f"{FAILED_PREFIX}*"))
+        # A rejection shows as the key's failure record; a rejection that lost a race to a newer
+        # version repairs the key's outputs (docs/ledger.md).
+        allow_showing_outputs(
+            function,
+            output_bucket,
+            job_name_prefix=job_name_prefix,
+            writes_unredacted=writes_unredacted,
+        )
         # Queue messages and failed/ records under the key; StartTranscriptionJob with
         # OutputEncryptionKMSKeyId needs the caller to be able to use (describe) the key
         # (docs/transcribe-permissions.md).

@@ -15,20 +15,9 @@ from constructs import Construct
 
 from stacks.encryption import queue_encryption
 from stacks.functions import PipelineFunction
-from stacks.permissions import allow, objects, use_key
+from stacks.permissions import allow, allow_showing_outputs, iam_literal, objects, use_key
 from transcribe_pipeline import environment as names
-from transcribe_pipeline.layout import (
-    FAILED_PREFIX,
-    REDACTED_RESULT_PREFIX,
-    TRANSCRIPTS_PREFIX,
-    UNREDACTED_PREFIX,
-)
 from transcribe_pipeline.limits import SWEEPER_FUNCTION_TIMEOUT_SECONDS
-
-# The output bucket's keys the harvesters read and write (the output layout).
-_TRANSCRIPTS = f"{TRANSCRIPTS_PREFIX}*"
-_FAILED = f"{FAILED_PREFIX}*"
-_UNREDACTED = f"{UNREDACTED_PREFIX}*"
 
 
 class JobStateHandler(Construct):
@@ -39,6 +28,8 @@ class JobStateHandler(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        input_bucket: s3.IBucket,
+        input_prefix: str,
         output_bucket: s3.IBucket,
         job_name_prefix: str,
         environment: dict[str, str],
@@ -99,30 +90,20 @@ class JobStateHandler(Construct):
                 ),
             )
         )
+        uploads = objects(input_bucket, f"{iam_literal(input_prefix)}*")
         for pipeline_function in (self.handler, self.sweeper):
             function = pipeline_function.function
             allow(function, ["transcribe:GetTranscriptionJob"], [jobs_arn])
-            # What harvest() does: read <job>.json (named after the job, at the root) or, for a
-            # job that redacts, redacted-<job>.json; look up and write transcripts/ (.txt,
-            # .json, our .srt/.vtt) and failed/, delete stale failed/.
-            allow(
+            allow_showing_outputs(
                 function,
-                ["s3:GetObject"],
-                objects(
-                    output_bucket,
-                    f"{job_name_prefix}*",
-                    f"{REDACTED_RESULT_PREFIX}{job_name_prefix}*",
-                    _TRANSCRIPTS,
-                    _FAILED,
-                ),
+                output_bucket,
+                job_name_prefix=job_name_prefix,
+                writes_unredacted=writes_unredacted,
             )
-            # Without ListBucket, a HEAD of a missing key answers 403 instead of 404, and
-            # "not harvested yet" would look like an error.
-            allow(function, ["s3:ListBucket"], [output_bucket.bucket_arn])
-            # Unredacted copies are written, never read: no pipeline role reads unredacted/.
-            written = (_TRANSCRIPTS, _FAILED, *((_UNREDACTED,) if writes_unredacted else ()))
-            allow(function, ["s3:PutObject"], objects(output_bucket, *written))
-            allow(function, ["s3:DeleteObject"], objects(output_bucket, _FAILED))
+            # A job started before the ledger is harvested only while its upload exists
+            # (HeadObject; ListBucket makes a missing key a 404, not a 403).
+            allow(function, ["s3:GetObject"], uploads)
+            allow(function, ["s3:ListBucket"], [input_bucket.bucket_arn])
             use_key(function, encryption_key, "kms:Decrypt", "kms:GenerateDataKey")
             if topic is not None:
                 allow(function, ["sns:Publish"], [topic.topic_arn])

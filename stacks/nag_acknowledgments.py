@@ -75,11 +75,12 @@ def acknowledgments(config: PipelineConfig) -> tuple[NagAcknowledgment, ...]:
         # --- Object-key wildcards: S3 permissions cannot name keys that do not exist yet -----
         ack(
             f"AwsSolutions-IAM5[Resource::{_INPUT_ARN}/{_as_nag_prints(uploads)}]",
-            (_DATA_ACCESS_POLICY, _STARTER_POLICY),
+            (_DATA_ACCESS_POLICY, _STARTER_POLICY, _HANDLER_POLICY, _SWEEPER_POLICY),
             "s3:GetObject only, on uploads under the configured input prefix: any of them may "
             "be media to transcribe. Transcribe reads it as the data-access role, and "
             "StartTranscriptionJob's dependent action (Service Authorization Reference) "
-            "requires the caller to be able to read it too.",
+            "requires the caller to be able to read it too. The harvesters HEAD an upload "
+            "before harvesting a job started before the ledger existed (docs/ledger.md).",
         ),
         ack(
             f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/*]",
@@ -92,24 +93,27 @@ def acknowledgments(config: PipelineConfig) -> tuple[NagAcknowledgment, ...]:
             f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/{FAILED_PREFIX}*]",
             (_STARTER_POLICY, _HANDLER_POLICY, _SWEEPER_POLICY),
             "Failure records are failed/<source key>.json, one per upload: the start function "
-            "writes them, the harvesters read, write and delete them (the output layout: "
-            "lambda/transcribe_pipeline/layout.py, README 'Output layout').",
+            "and the harvesters read, write and delete them, so that a key shows its newest "
+            "version's outcome (the output layout: lambda/transcribe_pipeline/layout.py, "
+            "docs/ledger.md).",
         ),
         ack(
             f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/{TRANSCRIPTS_PREFIX}*]",
-            (_HANDLER_POLICY, _SWEEPER_POLICY),
+            (_STARTER_POLICY, _HANDLER_POLICY, _SWEEPER_POLICY),
             "Readable results are transcripts/<source key>.txt|.json|.srt|.vtt, one set per "
-            "upload: the harvesters read (HEAD) and write them.",
+            "upload: the harvesters read (HEAD), write and delete them; the start function "
+            "deletes an older version's when it rejects a newer one, and rewrites them when a "
+            "rejection loses a race to a newer version (docs/ledger.md).",
         ),
         ack(
             f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/{jobs}*]",
-            (_HANDLER_POLICY, _SWEEPER_POLICY),
+            (_STARTER_POLICY, _HANDLER_POLICY, _SWEEPER_POLICY),
             "Read-only (s3:GetObject) on Transcribe's own <job-name>.json, whose names start "
             "with this pipeline's job-name prefix.",
         ),
         ack(
             f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/{REDACTED_RESULT_PREFIX}{jobs}*]",
-            (_HANDLER_POLICY, _SWEEPER_POLICY),
+            (_STARTER_POLICY, _HANDLER_POLICY, _SWEEPER_POLICY),
             "Read-only (s3:GetObject) on Transcribe's redacted result, redacted-<job-name>.json, "
             "which the readable outputs of a redacting profile are made from.",
         ),
@@ -117,7 +121,7 @@ def acknowledgments(config: PipelineConfig) -> tuple[NagAcknowledgment, ...]:
             [
                 ack(
                     f"AwsSolutions-IAM5[Resource::{_OUTPUT_ARN}/{UNREDACTED_PREFIX}*]",
-                    (_HANDLER_POLICY, _SWEEPER_POLICY),
+                    (_STARTER_POLICY, _HANDLER_POLICY, _SWEEPER_POLICY),
                     "Write-only (s3:PutObject) readable copies of Transcribe's unredacted "
                     "result, unredacted/<source key>.txt|.json, one set per upload of a profile "
                     "with redacted_and_unredacted; no pipeline role may read them.",

@@ -16,6 +16,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
+from transcribe_pipeline.layout import (
+    FAILED_PREFIX,
+    REDACTED_RESULT_PREFIX,
+    TRANSCRIPTS_PREFIX,
+    UNREDACTED_PREFIX,
+)
+
 
 def allow(
     principal: iam.IGrantable,
@@ -53,3 +60,33 @@ def use_key(principal: iam.IGrantable, key: kms.IKey | None, *actions: str) -> N
     """Allow exactly these KMS actions on the pipeline's key, when there is one."""
     if key is not None:
         allow(principal, actions, [key.key_arn])
+
+
+def allow_showing_outputs(
+    function: iam.IGrantable,
+    output_bucket: s3.IBucket,
+    *,
+    job_name_prefix: str,
+    writes_unredacted: bool,
+) -> None:
+    """What makes a key's outputs show its head version (docs/ledger.md, "Ordering").
+
+    Read a job's ``<job>.json`` or ``redacted-<job>.json`` (at the root) and the key's outputs;
+    write and delete ``transcripts/`` and ``failed/``. The harvesters do it for each outcome;
+    the start function for a rejection, and to repair the key after a lost race. Unredacted
+    copies are written, never read: no pipeline role reads ``unredacted/``.
+    """
+    transcripts, failed = f"{TRANSCRIPTS_PREFIX}*", f"{FAILED_PREFIX}*"
+    prefix = iam_literal(job_name_prefix)
+    allow(
+        function,
+        ["s3:GetObject"],
+        objects(output_bucket, f"{prefix}*", f"{REDACTED_RESULT_PREFIX}{prefix}*", transcripts,
+                failed),
+    )  # fmt: skip
+    # Without ListBucket, a HEAD of a missing key answers 403 instead of 404, and
+    # "not written yet" would look like an error.
+    allow(function, ["s3:ListBucket"], [output_bucket.bucket_arn])
+    written = (transcripts, failed, *((f"{UNREDACTED_PREFIX}*",) if writes_unredacted else ()))
+    allow(function, ["s3:PutObject"], objects(output_bucket, *written))
+    allow(function, ["s3:DeleteObject"], objects(output_bucket, transcripts, failed))

@@ -77,10 +77,13 @@ class PipelineStack(Stack):
             log_retention=retention,
             powertools_layer_version=config.powertools_layer_version,
             encryption_key=key,
+            writes_unredacted=config.keeps_unredacted,
         )
         job_state = JobStateHandler(
             self,
             "JobState",
+            input_bucket=storage.input_bucket,
+            input_prefix=config.input_prefix,
             output_bucket=storage.output_bucket,
             job_name_prefix=config.job_name_prefix,
             environment=environment,

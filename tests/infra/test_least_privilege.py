@@ -46,10 +46,14 @@ HARVEST_S3 = {
     ("s3:ListBucket", OUTPUT),
     ("s3:PutObject", f"{OUTPUT}/transcripts/*"),
     ("s3:PutObject", f"{OUTPUT}/failed/*"),
-    # A later success removes the stale failure record.
+    # A key shows its newest version's outcome only: a success removes the failure record, a
+    # failure or rejection an older version's transcripts (docs/ledger.md).
     ("s3:DeleteObject", f"{OUTPUT}/failed/*"),
-    ("transcribe:GetTranscriptionJob", f"{JOBS}/tp-*"),
+    ("s3:DeleteObject", f"{OUTPUT}/transcripts/*"),
 }
+# A job started before the ledger is harvested only while its upload exists (HeadObject, where
+# ListBucket makes a missing key a 404).
+UPLOAD_HEAD = {("s3:GetObject", f"{INPUT}/*"), ("s3:ListBucket", INPUT)}
 EXPECTED = {
     "JobStarterTranscribeDataAccessRole": {
         ("s3:GetObject", f"{INPUT}/*"),
@@ -77,13 +81,16 @@ EXPECTED = {
         ("s3:GetObject", f"{INPUT}/*"),
         # HeadObject of an upload Transcribe could not read: 404 (deleted) rather than 403.
         ("s3:ListBucket", INPUT),
-        ("s3:PutObject", f"{OUTPUT}/failed/*"),
+        # A rejection is the key's outcome: it shows (and repairs a lost race) like a harvest.
+        *HARVEST_S3,
         *LEDGER_ITEMS,
         *OUTCOME_EVENTS,
     },
     "JobStateHandlerRole": {
         *((action, "<JobStateHandlerLogs.Arn>") for action in LOGS),
         *HARVEST_S3,
+        *UPLOAD_HEAD,
+        ("transcribe:GetTranscriptionJob", f"{JOBS}/tp-*"),
         *LEDGER_ITEMS,
         *OUTCOME_EVENTS,
         # The on-failure destination (CDK's SqsDestination).
@@ -95,6 +102,8 @@ EXPECTED = {
     "JobStateSweeperRole": {
         *((action, "<JobStateSweeperLogs.Arn>") for action in LOGS),
         *HARVEST_S3,
+        *UPLOAD_HEAD,
+        ("transcribe:GetTranscriptionJob", f"{JOBS}/tp-*"),
         *LEDGER_ITEMS,
         # The open items, oldest first: the sweeper's whole work list.
         ("dynamodb:Query", f"{LEDGER}/index/{OPEN_INDEX}"),
@@ -258,7 +267,12 @@ def test_prefixes_narrow_the_upload_reads_and_the_job_names(all_options_template
         for role, statements in allow_statements(all_options_template).items()
     }
 
-    for role in ("JobStarterTranscribeDataAccessRole", "JobStarterStartTranscriptionRole"):
+    for role in (
+        "JobStarterTranscribeDataAccessRole",
+        "JobStarterStartTranscriptionRole",
+        "JobStateHandlerRole",
+        "JobStateSweeperRole",
+    ):
         assert ("s3:GetObject", f"{INPUT}/incoming/*") in granted[role]
         assert ("s3:GetObject", f"{INPUT}/*") not in granted[role]
     for role in ("JobStarterStartTranscriptionRole", "JobStateHandlerRole", "JobStateSweeperRole"):
@@ -305,7 +319,12 @@ def test_wildcard_characters_of_the_input_prefix_stay_literal_in_every_iam_resou
         for role, statements in allow_statements(synth_with({"input_prefix": prefix})).items()
     }
 
-    for role in ("JobStarterTranscribeDataAccessRole", "JobStarterStartTranscriptionRole"):
+    for role in (
+        "JobStarterTranscribeDataAccessRole",
+        "JobStarterStartTranscriptionRole",
+        "JobStateHandlerRole",
+        "JobStateSweeperRole",
+    ):
         assert ("s3:GetObject", f"{INPUT}/{literal}*") in granted[role]
         assert not any(
             action == "s3:GetObject" and resource != f"{INPUT}/{literal}*"
