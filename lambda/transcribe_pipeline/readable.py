@@ -23,7 +23,7 @@ from transcribe_pipeline.toxicity import (
     segment_json,
     toxicity_segments,
 )
-from transcribe_pipeline.transcript import readable_text
+from transcribe_pipeline.transcript import TranscriptError, readable_text
 from transcribe_pipeline.words import Word, result_words
 
 SCHEMA_VERSION = 1
@@ -80,10 +80,43 @@ def readable_outputs(
         roles=names,
         toxicity=toxicity_segments(result),
         redacted=result.get("isRedacted") is True,
+        language_codes=result_language_codes(result),
     )
     body = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     outputs.append(Output(key_for(source_key, "json"), body.encode("utf-8"), "application/json"))
     return outputs
+
+
+def result_language_codes(result: Any) -> list[dict[str, Any]] | None:
+    """The languages of a multi-language result (``results.language_codes``), else None.
+
+    A job with ``IdentifyMultipleLanguages`` has no single ``LanguageCode``; its result lists
+    each language with the seconds it is spoken (docs/transcribe-results.md).
+    """
+    codes = result["results"].get("language_codes")
+    if codes is None:
+        return None
+    if not isinstance(codes, list) or not all(
+        isinstance(code, dict) and isinstance(code.get("language_code"), str) for code in codes
+    ):
+        raise TranscriptError("expected 'results.language_codes' to be a list of languages")
+    return [
+        {
+            "language_code": code["language_code"],
+            "duration_in_seconds": _number(code.get("duration_in_seconds")),
+        }
+        for code in codes
+    ]
+
+
+def _number(value: Any) -> float | None:
+    """A duration as a number (a result may give it as a string); None when absent."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError) as error:
+        raise TranscriptError(f"expected a number of seconds, got {value!r}") from error
 
 
 def role_names(channel_roles: Sequence[str]) -> dict[str, str]:
@@ -160,6 +193,7 @@ def transcript_document(
     roles: Mapping[str, str] | None = None,
     toxicity: Sequence[ToxicSegment] | None = None,
     redacted: bool = False,
+    language_codes: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The ``transcripts/<key>.json`` document: words, and turns of one speaker or channel."""
     names = roles or {}
@@ -168,6 +202,7 @@ def transcript_document(
         "source_key": source_key,
         "job_name": job_name,
         "language_code": language_code,
+        "language_codes": None if language_codes is None else [dict(c) for c in language_codes],
         "redacted": redacted,
         "transcript": " ".join(word.text for word in words),
         "turns": _turns(words, names),

@@ -13,7 +13,7 @@ import pytest
 
 from localcloud.deployment import ROOT, LocalEndpoint, Outcome, deploy, destroy, wait_for_outcome
 from localcloud.wer import wer as word_error_rate
-from tests.e2e.support import wait_until_empty
+from tests.e2e.support import srt_cues, wait_until_empty
 from transcribe_pipeline.keys import S3Object, encode_event_key, job_name_for
 from transcribe_pipeline.ledger_schema import OPEN_INDEX, STATE_INDEX
 from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME, StackOutputs
@@ -109,7 +109,7 @@ def test_recognized_speech_gets_subtitles_within_the_default_style(
     bucket = pipeline.output_bucket
     style = SubtitleStyle()  # cdk.json's subtitle_style
 
-    cues = _srt_cues(_text(s3, bucket, f"transcripts/{key}.srt"))
+    cues = srt_cues(_text(s3, bucket, f"transcripts/{key}.srt"))
     document = json.loads(_text(s3, bucket, f"transcripts/{key}.json"))
 
     # Every word of the transcript, in order, and nothing else
@@ -285,23 +285,6 @@ def test_destroy_leaves_no_stack_bucket_function_queue_rule_or_table(
     assert not endpoint.client("sqs").list_queues().get("QueueUrls")
     rules = endpoint.client("events").list_rules()["Rules"]
     assert not [r["Name"] for r in rules if r["Name"].startswith(DEFAULT_STACK_NAME)]
-
-
-def _srt_cues(srt: str) -> list[tuple[int, int, list[str]]]:
-    """(start ms, end ms, lines) of each SubRip cue, checking the numbering from 1."""
-    cues = []
-    for number, block in enumerate(srt.strip("\n").split("\n\n"), start=1):
-        index, timing, *lines = block.split("\n")
-        assert index == str(number), block
-        start, end = (_ms(stamp) for stamp in timing.split(" --> "))
-        cues.append((start, end, lines))
-    return cues
-
-
-def _ms(stamp: str) -> int:
-    hours, minutes, rest = stamp.split(":")
-    seconds, millis = rest.split(",")
-    return ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(millis)
 
 
 def _text(s3: Any, bucket: str, key: str) -> str:

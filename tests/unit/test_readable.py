@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from transcribe_pipeline.readable import SCHEMA_VERSION, readable_outputs, transcript_document
 from transcribe_pipeline.subtitle_style import SubtitleStyle
+from transcribe_pipeline.transcript import TranscriptError
 from transcribe_pipeline.words import Word, result_words
 
 KEY = "talks/my talk.mp3"
@@ -43,6 +46,51 @@ def test_the_json_names_its_schema_source_job_and_language(transcribe_output):
     assert document["job_name"] == "tp-my-talk-0123456789abcdef"
     assert document["language_code"] == "en-US"
     assert document["transcript"] == "Hello world. This is a test."
+
+
+def test_the_json_of_a_multi_language_result_names_each_language_and_its_seconds(
+    transcribe_output,
+):
+    result = transcribe_output("transcribeResult.json")
+    result["results"]["language_codes"] = [
+        {"language_code": "es-US", "duration_in_seconds": 6.21},
+        {"language_code": "en-US", "duration_in_seconds": 5.5},
+    ]
+
+    outputs = {
+        output.key: output
+        for output in readable_outputs(
+            result,
+            source_key=KEY,
+            job_name="j",
+            language_code=None,  # a multi-language job has LanguageCodes, no LanguageCode
+            subtitle_formats=(),
+            style=SubtitleStyle(),
+        )
+    }
+    document = json.loads(outputs[f"transcripts/{KEY}.json"].body)
+
+    assert document["language_code"] is None
+    assert document["language_codes"] == [
+        {"language_code": "es-US", "duration_in_seconds": 6.21},
+        {"language_code": "en-US", "duration_in_seconds": 5.5},
+    ]
+
+
+def test_the_json_of_a_single_language_result_has_no_language_codes(transcribe_output):
+    outputs = outputs_of(transcribe_output("transcribeResult.json"))
+
+    document = json.loads(outputs[f"transcripts/{KEY}.json"].body)
+
+    assert document["language_codes"] is None
+
+
+def test_malformed_language_codes_are_a_transcript_error_naming_the_field(transcribe_output):
+    result = transcribe_output("transcribeResult.json")
+    result["results"]["language_codes"] = {"language_code": "es-US"}
+
+    with pytest.raises(TranscriptError, match=r"results\.language_codes"):
+        outputs_of(result)
 
 
 def test_without_labels_the_json_has_one_turn_of_every_word(transcribe_output):
