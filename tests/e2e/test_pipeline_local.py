@@ -10,12 +10,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from boto3.dynamodb.types import TypeDeserializer
 
 from localcloud.deployment import ROOT, LocalEndpoint, Outcome, deploy, destroy, wait_for_outcome
 from localcloud.wer import wer as word_error_rate
 from tests.e2e.support import srt_cues, wait_until_empty
 from transcribe_pipeline.keys import S3Object, encode_event_key, job_name_for
-from transcribe_pipeline.ledger_schema import OPEN_INDEX, STATE_INDEX
+from transcribe_pipeline.layout import failure_key, transcript_key
+from transcribe_pipeline.ledger_schema import (
+    FINAL_STATES,
+    HEAD_SORT_KEY,
+    OPEN_INDEX,
+    PARTITION_KEY,
+    SEQUENCER,
+    SORT_KEY,
+    STATE,
+    STATE_INDEX,
+    VERSION_SORT_KEY_PREFIX,
+    State,
+)
+from transcribe_pipeline.outcome_events import EVENT_SOURCE, DetailType
 from transcribe_pipeline.stack_outputs import DEFAULT_STACK_NAME, StackOutputs
 from transcribe_pipeline.subtitle_style import SubtitleStyle
 
@@ -41,6 +55,7 @@ SPEECH = {
 }
 MAX_WER = 0.15
 WAIT_SECONDS = 180
+DESERIALIZE = TypeDeserializer().deserialize
 
 
 @pytest.fixture(scope="module")
@@ -258,6 +273,127 @@ def test_a_poison_job_newer_than_a_lost_event_job_does_not_stop_the_sweep(endpoi
     outcome = wait_for_outcome(s3, pipeline.output_bucket, "sweep/lost event.mp3", timeout=5)
     assert outcome.transcript
     assert word_error_rate(TEXTS["hello-pipeline"], outcome.transcript) <= MAX_WER
+
+
+# --- the ledger: overwrite races and outcome events ------------------------------------------
+
+
+def ledger_items(endpoint: LocalEndpoint, pipeline: StackOutputs, key: str) -> list[dict[str, Any]]:
+    """Every ledger item of one source key (its head and its versions)."""
+    found = endpoint.client("dynamodb").query(
+        TableName=pipeline.ledger_table,
+        KeyConditionExpression="#pk = :key",
+        ExpressionAttributeNames={"#pk": PARTITION_KEY},
+        ExpressionAttributeValues={":key": {"S": key}},
+    )["Items"]
+    return [{name: DESERIALIZE(value) for name, value in item.items()} for item in found]
+
+
+def settled(
+    endpoint: LocalEndpoint, pipeline: StackOutputs, key: str, *, versions: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Wait until ``key`` has ``versions`` version items, all final: (the head's, all of them)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    items: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        items = ledger_items(endpoint, pipeline, key)
+        head = next((i for i in items if i[SORT_KEY] == HEAD_SORT_KEY), None)
+        found = [i for i in items if i[SORT_KEY].startswith(VERSION_SORT_KEY_PREFIX)]
+        if head and len(found) == versions and all(State(i[STATE]) in FINAL_STATES for i in found):
+            return next(i for i in found if i[SEQUENCER] == head[SEQUENCER]), found
+        time.sleep(0.5)
+    raise TimeoutError(f"{key!r}: the ledger did not settle in {WAIT_SECONDS} s: {items}")
+
+
+def read_output(s3: Any, bucket: str, key: str) -> str | None:
+    """An output's text, or None when it does not exist."""
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+    except s3.exceptions.NoSuchKey:
+        return None
+
+
+@pytest.fixture
+def outcome_queue(endpoint: LocalEndpoint, pipeline: StackOutputs) -> Iterator[str]:
+    """A consumer: a rule on the default bus for the pipeline's outcome events, into a queue."""
+    sqs, events = endpoint.client("sqs"), endpoint.client("events")
+    url = sqs.create_queue(QueueName="e2e-outcome-consumer")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    pattern = json.dumps({"source": [EVENT_SOURCE]})
+    events.put_rule(Name="e2e-outcome-consumer", EventPattern=pattern)
+    events.put_targets(Rule="e2e-outcome-consumer", Targets=[{"Id": "queue", "Arn": arn}])
+    yield url
+    events.remove_targets(Rule="e2e-outcome-consumer", Ids=["queue"])
+    events.delete_rule(Name="e2e-outcome-consumer")
+    sqs.delete_queue(QueueUrl=url)
+
+
+def test_a_valid_upload_overwritten_by_an_empty_one_shows_only_the_rejection(endpoint, pipeline):
+    # Given a speech file, overwritten by an empty file while its job may still run
+    s3 = endpoint.client("s3")
+    key = "race/overwritten.mp3"
+    s3.upload_file(str(SAMPLES / "hello-pipeline.mp3"), pipeline.input_bucket, key)
+    s3.put_object(Bucket=pipeline.input_bucket, Key=key, Body=b"")
+
+    # When both versions are settled
+    current, versions = settled(endpoint, pipeline, key, versions=2)
+
+    # Then the newest decides: rejected, with its record, and no transcript of the older bytes
+    assert current[STATE] == State.REJECTED
+    assert sorted(v[STATE] for v in versions) == [State.REJECTED, State.SUPERSEDED]
+    assert read_output(s3, pipeline.output_bucket, transcript_key(key, "txt")) is None
+    record = json.loads(read_output(s3, pipeline.output_bucket, failure_key(key)) or "{}")
+    assert "empty" in record["reason"].lower()
+
+
+def test_the_newest_of_two_quick_uploads_decides_the_transcript(endpoint, pipeline):
+    # Given one key uploaded twice in a row with different speech (the first upload's bytes
+    # are not even FLAC: whatever becomes of its job, it must not show)
+    s3 = endpoint.client("s3")
+    key = "race/replaced.flac"
+    s3.upload_file(str(SAMPLES / "hello-pipeline.mp3"), pipeline.input_bucket, key)
+    s3.upload_file(str(SAMPLES / "weather.flac"), pipeline.input_bucket, key)
+
+    # When both versions are settled
+    current, versions = settled(endpoint, pipeline, key, versions=2)
+
+    # Then the transcript is the second upload's speech, and the first wrote nothing over it
+    assert current[STATE] == State.TRANSCRIBED
+    assert sorted(v[STATE] for v in versions) == [State.SUPERSEDED, State.TRANSCRIBED]
+    text = read_output(s3, pipeline.output_bucket, transcript_key(key, "txt")) or ""
+    assert word_error_rate(TEXTS["weather"], text) <= MAX_WER
+    assert read_output(s3, pipeline.output_bucket, failure_key(key)) is None
+
+
+def test_each_outcome_is_one_event_on_the_default_bus(endpoint, pipeline, outcome_queue):
+    # Given a consumer subscribed to the pipeline's outcome events, and two new uploads
+    s3, sqs = endpoint.client("s3"), endpoint.client("sqs")
+    s3.upload_file(str(SAMPLES / "hello-pipeline.mp3"), pipeline.input_bucket, "events/ok.mp3")
+    s3.put_object(Bucket=pipeline.input_bucket, Key="events/notes.txt", Body=b"not media")
+    settled(endpoint, pipeline, "events/ok.mp3", versions=1)
+    settled(endpoint, pipeline, "events/notes.txt", versions=1)
+
+    # When the consumer reads its queue (a little longer than needed, to catch duplicates)
+    received: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for message in sqs.receive_message(
+            QueueUrl=outcome_queue, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        ).get("Messages", []):
+            received.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=outcome_queue, ReceiptHandle=message["ReceiptHandle"])
+
+    # Then each upload's outcome arrived once, with its type and its outputs
+    ours = [e for e in received if e["detail"]["key"].startswith("events/")]
+    assert sorted((e["detail"]["key"], e["detail-type"]) for e in ours) == [
+        ("events/notes.txt", DetailType.INPUT_REJECTED),
+        ("events/ok.mp3", DetailType.TRANSCRIPT_READY),
+    ]
+    ready = next(e for e in ours if e["detail-type"] == DetailType.TRANSCRIPT_READY)
+    assert transcript_key("events/ok.mp3", "txt") in ready["detail"]["outputs"]
+    assert ready["detail"]["bucket"] == pipeline.input_bucket
 
 
 def test_the_deployed_stack_names_its_ledger_table_with_both_indexes(endpoint, pipeline):
