@@ -17,10 +17,9 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
+from benchmarks.burst import wiring
 from benchmarks.burst.wiring import MemoryLedger
-from tests.handlers.conftest import REGION
-from tests.handlers.ledger_table import TABLE
-from tests.handlers.ledger_table import Ledger as MotoLedgerTable
+from tests.handlers.conftest import LEDGER_TABLE, REGION
 from transcribe_pipeline.keys import S3Object
 from transcribe_pipeline.ledger import Commit, Ledger, Received, Version
 from transcribe_pipeline.ledger_schema import (
@@ -145,10 +144,10 @@ def _items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: (item[PARTITION_KEY], item[SORT_KEY]))
 
 
-def _open_items(client: Any) -> list[dict[str, Any]]:
+def _open_items(client: Any, table_name: str) -> list[dict[str, Any]]:
     """Every page of the sweeper's Query (sweeper._open_items), in order."""
     request: dict[str, Any] = {
-        "TableName": TABLE,
+        "TableName": table_name,
         "IndexName": OPEN_INDEX,
         "KeyConditionExpression": "#open = :open",
         "ExpressionAttributeNames": {"#open": OPEN},
@@ -166,9 +165,8 @@ def _open_items(client: Any) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def moto_ledger(cloud) -> tuple[Ledger, Any]:
-    """The real Ledger on moto's DynamoDB, and a client of that table."""
-    table = MotoLedgerTable()
-    return Ledger(boto3.resource("dynamodb", region_name=REGION).Table(TABLE)), table.client
+    """The real Ledger on the `cloud` fixture's table in moto's DynamoDB, and a client."""
+    return cloud.ledger, boto3.client("dynamodb", region_name=REGION)
 
 
 def test_every_ledger_call_returns_what_dynamodb_returns(moto_ledger):
@@ -183,9 +181,9 @@ def test_the_items_left_and_the_open_items_query_are_dynamodbs(moto_ledger):
     every_ledger_call(Ledger(memory.table, memory.client))
     ledger, client = moto_ledger
     every_ledger_call(ledger)
-    stored = [_plain(item) for item in client.scan(TableName=TABLE)["Items"]]
+    stored = [_plain(item) for item in client.scan(TableName=LEDGER_TABLE)["Items"]]
     assert _items(memory.items()) == _items(stored)
-    assert _open_items(memory.client) == _open_items(client)
+    assert _open_items(memory.client, wiring.TABLE) == _open_items(client, LEDGER_TABLE)
 
 
 def test_an_unused_placeholder_is_refused_as_dynamodb_refuses_it(moto_ledger):
