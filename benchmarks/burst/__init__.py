@@ -14,8 +14,12 @@ The model (everything in memory, no real sleeps; time is a simulated clock in se
   response) or whose invocation times out (60 s, the function timeout) becomes visible again
   when its visibility timeout ends, as on AWS; one whose start was still throttled gets the
   shorter timeout the function sets (``throttling.requeue_delay_seconds``).
+- **Ledger**: the real ``transcribe_pipeline.ledger.Ledger`` on a DynamoDB table kept in
+  memory (``memory_table.py``; ``wiring.py`` says why not moto's), which the start and
+  harvest code write and the sweeper reads: one store.
 - **Start function**: each record goes through the real
-  ``transcribe_pipeline.starter.start_transcription``; each API call takes ``call_latency``.
+  ``transcribe_pipeline.starter.start_transcription``, and a rejection's outcome is announced
+  as its handler does; a record takes ``call_latency``.
   Its client (``throttling.StartClient``) is modelled on the simulated clock with its real
   parts: each execution environment's ``Pacer`` spaces StartTranscriptionJob calls at the
   stack's share of the quota (25 TPS / 5 concurrent batches = 5 per second; ``--no-pacing``
@@ -34,14 +38,16 @@ The model (everything in memory, no real sleeps; time is a simulated clock in se
 - **Completion events**: a finished job writes ``<job>.json`` (and ``.srt``) to the output
   bucket and emits its state-change event ``event_delay`` s later, except ``drop_rate`` of
   them (lost); ``duplicate_rate`` are delivered twice. The event handler runs the real
-  ``transcribe_pipeline.harvest.harvest``.
-- **Sweeper**: the real sweeper every ``sweep_interval`` s (grace 2 min), harvesting through
-  the same ``harvest`` (``wiring.py`` builds what it is given). Its sweeps take simulated time
-  (``sweeping.py``): each call it makes waits for Transcribe's request-rate quota
-  (GetTranscriptionJob 30/s, ListTranscriptionJobs 5/s) and then its latency (``latency.py``:
-  assumptions, in one place), while uploads, jobs and events go on; the function's timeout
-  (10 min) ends a sweep where it is. The start and event functions' own calls take no time
-  beyond ``call_latency`` per start. The run ends with the first sweep that finds nothing
+  ``transcribe_pipeline.harvest.harvest`` and announces the outcome (``announce_pending``,
+  to a fake EventBridge that counts the outcome events of each version).
+- **Sweeper**: the real sweeper every ``sweep_interval`` s (grace 2 min), harvesting and
+  announcing through the same code (``wiring.py`` builds what it is given). Its sweeps take
+  simulated time (``sweeping.py``): each call it makes, its ledger calls included, waits for
+  Transcribe's request-rate quota (GetTranscriptionJob 30/s, ListTranscriptionJobs 5/s) and
+  then its latency (``latency.py``: assumptions, in one place), while uploads, jobs and
+  events go on; the function's timeout (10 min) ends a sweep where it is. The start and event
+  functions' own calls, ledger calls included, take no time beyond ``call_latency`` per
+  start. The run ends with the first sweep that finds nothing
   left to do once every job has finished.
 
 Sweep figures: the longest sweep, how many the timeout ended, and the longest time from the

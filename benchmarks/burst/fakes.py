@@ -50,16 +50,23 @@ class _Body:
 
 
 class FakeS3:
-    """The output bucket as a dict of key -> (body, metadata)."""
+    """The output bucket as a dict of key -> (body, metadata); the input bucket's current
+    version ids (what the start function's HeadObject reads)."""
 
-    def __init__(self) -> None:
+    def __init__(self, input_bucket: str) -> None:
         self.objects: dict[str, tuple[bytes, dict[str, str]]] = {}
+        self.input_bucket = input_bucket
+        self.uploads: dict[str, str] = {}  # key -> current version id
 
     def put_object(self, *, Key: str, Body: bytes, Metadata: Any = None, **_: Any) -> dict:  # noqa: N803
         self.objects[Key] = (Body, dict(Metadata or {}))
         return {}
 
-    def head_object(self, *, Key: str, **_: Any) -> dict:  # noqa: N803
+    def head_object(self, *, Bucket: str, Key: str, **_: Any) -> dict:  # noqa: N803
+        if Bucket == self.input_bucket:
+            if Key not in self.uploads:
+                raise _error("404", "Not Found", "HeadObject")
+            return {"VersionId": self.uploads[Key], "Metadata": {}}
         if Key not in self.objects:
             raise _error("404", "Not Found", "HeadObject")
         return {"Metadata": dict(self.objects[Key][1])}
@@ -77,6 +84,19 @@ class FakeS3:
     def delete_object(self, *, Key: str, **_: Any) -> dict:  # noqa: N803
         self.objects.pop(Key, None)
         return {}
+
+
+class FakeEvents:
+    """EventBridge's PutEvents: every outcome event put, by source key and sequencer."""
+
+    def __init__(self) -> None:
+        self.put: Counter[tuple[str, str]] = Counter()
+
+    def put_events(self, *, Entries: list[dict[str, Any]]) -> dict:  # noqa: N803
+        for entry in Entries:
+            detail = json.loads(entry["Detail"])
+            self.put[(detail["key"], detail["sequencer"])] += 1
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
 
 
 class FakeTranscribe:

@@ -68,6 +68,8 @@ class BurstResult:
     jobs_started: int = 0
     duplicate_jobs: int = 0
     already_started: int = 0
+    # Duplicate events the ledger answered: the version was started (or refused) already.
+    already_handled: int = 0
     throttled_calls: int = 0
     requeued_items: int = 0
     invocation_timeouts: int = 0
@@ -81,6 +83,11 @@ class BurstResult:
     harvested_by_event: int = 0
     harvested_by_sweeper: int = 0
     harvested_by_both: int = 0
+    # Outcome events put on EventBridge, and those put more than once for one version.
+    outcome_events: int = 0
+    duplicate_outcome_events: int = 0
+    # Ledger items still open (awaiting a start, a harvest or an announcement) at the end.
+    open_items_left: int = 0
     sweeps: int = 0
     sweeps_timed_out: int = 0
     longest_sweep_s: float = 0.0

@@ -11,7 +11,14 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
-from benchmarks.burst.fakes import Backoff, Clock, FakeS3, FakeTranscribe, SimulatedStartClient
+from benchmarks.burst.fakes import (
+    Backoff,
+    Clock,
+    FakeEvents,
+    FakeS3,
+    FakeTranscribe,
+    SimulatedStartClient,
+)
 from benchmarks.burst.scenario import (
     LOOKBACK_SECONDS,
     MAX_CONCURRENT_BATCHES,
@@ -20,7 +27,8 @@ from benchmarks.burst.scenario import (
     Scenario,
 )
 from benchmarks.burst.sweeping import SweepProcess, TimedClient, account_quotas
-from benchmarks.burst.wiring import LedgerWrites, MemoryLedger, run_sweep
+from benchmarks.burst.wiring import MemoryLedger, run_sweep
+from transcribe_pipeline.announce import announce_pending
 from transcribe_pipeline.harvest import Harvest, HarvestResult, harvest
 from transcribe_pipeline.keys import S3Object
 from transcribe_pipeline.layout import (
@@ -29,6 +37,8 @@ from transcribe_pipeline.layout import (
     failure_key,
     transcript_key,
 )
+from transcribe_pipeline.ledger import Ledger, Version
+from transcribe_pipeline.ledger_schema import OPEN_INDEX, State
 from transcribe_pipeline.limits import (
     START_BATCH_SIZE,
     START_CALLS_PER_SECOND,
@@ -37,7 +47,7 @@ from transcribe_pipeline.limits import (
     START_QUEUE_VISIBILITY_TIMEOUT_SECONDS,
     SWEEPER_FUNCTION_TIMEOUT_SECONDS,
 )
-from transcribe_pipeline.starter import Outcome, start_transcription
+from transcribe_pipeline.starter import Outcome, Upload, start_transcription
 from transcribe_pipeline.throttling import Pacer, is_retryable, requeue_delay_seconds
 
 # What the harvests count: a job's outputs written, not a skipped duplicate or older job.
@@ -60,7 +70,7 @@ class Simulation:
         self.s = scenario
         self.rng = random.Random(scenario.seed)
         self.clock = Clock()
-        self.s3 = FakeS3()
+        self.s3 = FakeS3(SETTINGS.input_bucket)
         self.api = FakeTranscribe(self.clock, self.s3, scenario, self.rng)
         self.api.schedule = self.at
         self.api.on_finish = self._job_finished
@@ -85,11 +95,19 @@ class Simulation:
         quotas = account_quotas()
         self.sweep_api = TimedClient(self.api, self._running_sweep, quotas)
         self.sweep_s3 = TimedClient(self.s3, self._running_sweep, quotas)
-        ledger = MemoryLedger()
-        self.sweep_ledger = TimedClient(ledger, self._running_sweep, quotas)
-        # The ledger's items, as the functions write them (wiring.py); S3's sequencer per key.
-        self.writes = LedgerWrites(ledger, lambda: self.clock.moment().isoformat())
-        self.sequencers: dict[str, str] = {}
+        # One ledger table in memory (wiring.py): the functions write it through the real
+        # Ledger, the sweeper reads its open items and harvests and announces through a Ledger
+        # whose calls take simulated time (latency.py), as its other calls do.
+        self.table = MemoryLedger()
+        self.ledger = Ledger(self.table.table, self.table.client)
+        self.sweep_ledger = TimedClient(self.table.client, self._running_sweep, quotas)
+        self.sweep_records = Ledger(
+            TimedClient(self.table.table, self._running_sweep, quotas), self.sweep_ledger
+        )
+        # Outcome events (no SNS topic in SETTINGS: no notices).
+        self.events_api = FakeEvents()
+        self.sweep_events = TimedClient(self.events_api, self._running_sweep, quotas)
+        self.sequencers: dict[str, str] = {}  # S3's sequencer of each key's upload
         self.result = BurstResult(uploads=scenario.uploads)
         self.last_finish = 0.0
 
@@ -125,6 +143,7 @@ class Simulation:
             bucket=SETTINGS.input_bucket, key=key, size=1_000_000, version_id=f"v{index}"
         )
         self.objects.append(obj)
+        self.s3.uploads[key] = f"v{index}"
         self.sequencers[key] = f"{index + 1:X}"
         if self.rng.random() < self.s.too_long_rate:
             self.api.too_long.add(obj.uri)
@@ -161,8 +180,7 @@ class Simulation:
         failed: list[Message] = []
         for message in batch:
             attempt = 1  # per call: each execution environment has its own client
-            sequencer = self.sequencers[message.obj.key]
-            self.writes.received(message.obj, sequencer)
+            upload = Upload(message.obj, self.sequencers[message.obj.key])
             while True:
                 if self.clock.now - started >= START_FUNCTION_TIMEOUT_SECONDS:
                     # Lambda kills the invocation: the whole batch returns after its timeout.
@@ -172,8 +190,15 @@ class Simulation:
                     return
                 self.client.attempt, self.client.pacer = attempt, environment
                 try:
+                    # A Backoff re-enters it: the model's retry loop (fakes.py) cannot suspend a
+                    # call, so the upload is received again, as a duplicate event would be.
                     outcome = start_transcription(
-                        message.obj, transcribe=self.client, s3=self.s3, settings=SETTINGS
+                        upload,
+                        transcribe=self.client,
+                        s3=self.s3,
+                        ledger=self.ledger,
+                        settings=SETTINGS,
+                        now=self.clock.moment(),
                     )
                 except Backoff as backoff:
                     if backoff.attempt:  # a throttled call: it took a round trip
@@ -190,10 +215,11 @@ class Simulation:
                 else:
                     if outcome.outcome is Outcome.ALREADY_STARTED:
                         self.result.already_started += 1
-                    if outcome.outcome is Outcome.REJECTED:
-                        self.writes.rejected(message.obj, sequencer)
-                    elif outcome.job_name is not None:
-                        self.writes.started(message.obj, sequencer, outcome.job_name)
+                    elif outcome.outcome is Outcome.ALREADY_HANDLED:
+                        self.result.already_handled += 1
+                    if outcome.version is not None and outcome.version.state is State.REJECTED:
+                        # As the start function's record handler: a rejection's outcome event.
+                        self._announce(outcome.version, self.ledger, self.events_api)
                 yield self.s.call_latency
                 break
         self.result.requeued_items += len(failed)
@@ -228,15 +254,34 @@ class Simulation:
             )
 
     def _event(self, name: str) -> None:
-        outcome = harvest(name, transcribe=self.api, s3=self.s3, settings=SETTINGS)
-        self.writes.settled(name, outcome.outcome)
+        outcome = self._harvest_and_announce(name, self.api, self.s3, self.ledger, self.events_api)
         if outcome.outcome in HARVESTS:
             self.by_event.add(name)
 
+    def _harvest_and_announce(
+        self, name: str, transcribe: object, s3: object, ledger: Ledger, events: object
+    ) -> HarvestResult:
+        """What ``harvest_and_notify`` does for both job-state functions, on the simulated
+        clock (it takes no ``now``): the real ``harvest``, then its version's announcements."""
+        outcome = harvest(name, transcribe=transcribe, s3=s3, ledger=ledger, settings=SETTINGS,
+                          now=self.clock.moment())  # fmt: skip
+        if outcome.version is not None:
+            self._announce(outcome.version, ledger, events)
+        return outcome
+
+    def _announce(self, version: Version, ledger: Ledger, events: object) -> None:
+        announce_pending(version, ledger=ledger, sns=None, events=events, settings=SETTINGS,
+                         now=self.clock.moment())  # fmt: skip
+
+    def announce_by_sweeper(self, item: dict) -> None:
+        """The sweeper's announcer (lambda/sweeper.py's), through the sweep's timed clients."""
+        self._announce(Version(item), self.sweep_records, self.sweep_events)
+
     def harvest_by_sweeper(self, name: str) -> HarvestResult:
         """The sweeper's harvest: the real ``harvest`` through the sweep's timed clients."""
-        outcome = harvest(name, transcribe=self.sweep_api, s3=self.sweep_s3, settings=SETTINGS)
-        self.writes.settled(name, outcome.outcome)
+        outcome = self._harvest_and_announce(
+            name, self.sweep_api, self.sweep_s3, self.sweep_records, self.sweep_events
+        )
         if outcome.outcome in HARVESTS:
             self.by_sweeper.add(name)
             if name in self.dropped:
@@ -309,6 +354,9 @@ class Simulation:
         r.harvested_by_sweeper = len(self.by_sweeper - self.by_event)
         r.harvested_by_both = len(self.by_event & self.by_sweeper)
         r.max_queued_jobs = self.api.max_queued
+        r.outcome_events = sum(self.events_api.put.values())
+        r.duplicate_outcome_events = sum(n - 1 for n in self.events_api.put.values())
+        r.open_items_left = len(self.table.members[OPEN_INDEX])
         r.lost_events_unharvested = len(self.dropped) - len(self.lost_event_delays)
         r.lost_event_max_delay_s = (
             None

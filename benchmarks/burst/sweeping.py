@@ -124,6 +124,8 @@ class TimedClient:
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._client, name)
+        if not callable(method):
+            return method  # an attribute (a table's ``name``, ``meta``), not a call
         operation = operation_name(name)
         latency = CALL_SECONDS[operation]  # a KeyError names a call the model has no figure for
 

@@ -9,7 +9,8 @@ from benchmarks.burst import Scenario, simulate
 
 @pytest.fixture(scope="module")
 def burst():
-    """500 uploads with duplicates and dropped completion events, real starter/harvest/sweep."""
+    """500 uploads with duplicates and dropped completion events, real starter/harvest/sweep
+    and Ledger (on the in-memory table)."""
     return simulate(Scenario(uploads=500, seed=11, duplicate_rate=0.05, drop_rate=0.05))
 
 
@@ -20,7 +21,14 @@ def test_no_upload_of_a_burst_is_lost(burst):
 
 def test_duplicate_deliveries_never_start_a_second_job(burst):
     assert burst.duplicate_jobs == 0
-    assert burst.already_started > 0  # duplicates were injected and took the Conflict path
+    # Each duplicate delivery was answered by the ledger (or by Transcribe's Conflict), once.
+    assert burst.already_handled + burst.already_started == burst.sqs_messages - burst.uploads > 0
+
+
+def test_every_outcome_is_announced_once_and_no_ledger_item_is_left_open(burst):
+    assert burst.outcome_events == burst.transcripts + burst.failure_records == 500
+    assert burst.duplicate_outcome_events == 0
+    assert burst.open_items_left == 0
 
 
 def test_dropped_completion_events_are_harvested_by_the_sweeper_once(burst):

@@ -5,22 +5,24 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
-from benchmarks.burst import wiring
+from benchmarks.burst import memory_table, wiring
 from benchmarks.burst.latency import CALL_SECONDS
 from benchmarks.burst.sweeping import RateQuota, SweepProcess, TimedClient
-from benchmarks.burst.wiring import LedgerWrites, MemoryLedger
-from transcribe_pipeline.harvest import Harvest
+from benchmarks.burst.wiring import MemoryLedger
 from transcribe_pipeline.keys import S3Object
+from transcribe_pipeline.ledger import Ledger
 from transcribe_pipeline.ledger_schema import (
     OPEN,
     OPEN_INDEX,
     OPEN_VALUE,
     PARTITION_KEY,
-    STATE,
-    State,
+    SORT_KEY,
 )
 
 
@@ -113,29 +115,10 @@ def test_the_event_loop_goes_on_while_a_sweep_waits():
     assert seen == [(3.0, 7000), (5.0, -1.0), (7.0, 3000)]
 
 
-# --- the model's ledger (benchmarks/burst/wiring.py) --------------------------------------------
+# --- the model's ledger (benchmarks/burst/wiring.py, memory_table.py) ---------------------------
 
-
-def _writes(monkeypatch: pytest.MonkeyPatch, page_bytes: int) -> tuple[MemoryLedger, LedgerWrites]:
-    monkeypatch.setattr(wiring, "QUERY_PAGE_BYTES", page_bytes)
-    clock = itertools.count()
-    ledger = MemoryLedger()
-    return ledger, LedgerWrites(ledger, lambda: f"2026-01-01T00:00:{next(clock):02d}+00:00")
-
-
-def _open_keys(ledger: MemoryLedger) -> list[str]:
-    """Every page of the sweeper's Query, in order: the source keys."""
-    request = dict(OPEN_ITEMS_QUERY)
-    keys: list[str] = []
-    while True:
-        page = ledger.query(**request)
-        keys += [item[PARTITION_KEY]["S"] for item in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return keys
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-OPEN_ITEMS_QUERY = {
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+OPEN_ITEMS_QUERY: dict[str, Any] = {
     "TableName": wiring.TABLE,
     "IndexName": OPEN_INDEX,
     "KeyConditionExpression": "#open = :open",
@@ -145,33 +128,78 @@ OPEN_ITEMS_QUERY = {
 }
 
 
-def test_the_model_ledger_answers_the_open_items_oldest_first_in_pages(monkeypatch):
-    # Given five versions received in order, pages of about two items, two of them settled
-    ledger, writes = _writes(monkeypatch, page_bytes=600)
-    uploads = [S3Object(bucket="in", key=f"k{n}", version_id=f"v{n}") for n in range(5)]
-    for n, obj in enumerate(uploads):
-        writes.received(obj, f"{n + 1:X}")
-        writes.started(obj, f"{n + 1:X}", f"tp-job-{n}")
-    writes.settled("tp-job-1", Harvest.TRANSCRIBED)
-    writes.settled("tp-job-3", Harvest.SUPERSEDED)
+def _open_keys(table: MemoryLedger) -> list[str]:
+    """Every page of the sweeper's Query, in order: the source keys."""
+    request = dict(OPEN_ITEMS_QUERY)
+    keys: list[str] = []
+    while True:
+        page = table.client.query(**request)
+        keys += [item[PARTITION_KEY]["S"] for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return keys
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_the_sweeper_reads_what_the_real_ledger_wrote_oldest_first_in_pages(monkeypatch):
+    # Given five versions received in turn by the real Ledger, two of them since settled
+    monkeypatch.setattr(memory_table, "QUERY_PAGE_BYTES", 700)
+    table = MemoryLedger()
+    ledger = Ledger(table.table, table.client)
+    versions = [
+        ledger.receive(
+            S3Object(bucket="in", key=f"k{n}", version_id=f"v{n}"),
+            sequencer=f"{n + 1:X}",
+            profile="",
+            now=T0 + timedelta(seconds=10 - n),  # received newest key first
+        ).version
+        for n in range(5)
+    ]
+    for settled in (versions[1], versions[3]):
+        assert ledger.supersede(settled, now=T0 + timedelta(minutes=1))
 
     # When every page of the open-items Query is read, then only the open ones come, oldest first
-    assert _open_keys(ledger) == ["k0", "k2", "k4"]
-    assert len(ledger.query(**OPEN_ITEMS_QUERY)["Items"]) < 3  # more than one page
+    assert _open_keys(table) == ["k4", "k2", "k0"]
+    assert len(table.client.query(**OPEN_ITEMS_QUERY)["Items"]) < 3  # more than one page
 
 
-def test_the_model_ledger_makes_each_transition_once(monkeypatch):
-    # Given a version received twice (a duplicate event), started, then harvested twice
-    ledger, writes = _writes(monkeypatch, page_bytes=1 << 20)
-    obj = S3Object(bucket="in", key="k", version_id="v")
-    writes.received(obj, "A")
-    writes.started(obj, "A", "tp-job")
-    writes.received(obj, "A")
-    writes.settled("tp-job", Harvest.FAILED)
-    writes.settled("tp-job", Harvest.ALREADY_HARVESTED)
+def test_a_transaction_whose_condition_fails_writes_nothing_and_says_which_failed():
+    table = MemoryLedger()
+    table.table.put_item(Item={PARTITION_KEY: "k", SORT_KEY: "HEAD", "sequencer": "2"})
+    with pytest.raises(ClientError) as cancelled:
+        table.client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": wiring.TABLE,
+                         "Item": {PARTITION_KEY: {"S": "k"}, SORT_KEY: {"S": "V#1"}}}},
+                {"ConditionCheck": {"TableName": wiring.TABLE,
+                                    "Key": {PARTITION_KEY: {"S": "k"}, SORT_KEY: {"S": "HEAD"}},
+                                    "ConditionExpression": "#s = :s",
+                                    "ExpressionAttributeNames": {"#s": "sequencer"},
+                                    "ExpressionAttributeValues": {":s": {"S": "1"}}}},
+            ]
+        )  # fmt: skip
+    codes = [reason["Code"] for reason in cancelled.value.response["CancellationReasons"]]
+    assert codes == ["None", "ConditionalCheckFailed"]
+    assert [item[SORT_KEY] for item in table.items()] == ["HEAD"]
 
-    # Then it stays FAILED and settled
-    [item] = ledger.items.values()
-    assert item[STATE] == State.FAILED.value
-    assert OPEN not in item
-    assert _open_keys(ledger) == []
+
+@pytest.mark.parametrize(
+    ("update", "condition"),
+    [
+        ("SET #a = #a + :v", None),  # arithmetic
+        ("ADD #a :v", None),
+        ("SET #a = :v", "contains(#a, :v)"),
+        ("SET #a = :v", "#a BETWEEN :v AND :v"),
+        ("SET #a = :v", "#a <> :v"),  # an absent attribute: DynamoDB's answer is not guessed
+    ],
+)
+def test_an_expression_the_ledger_does_not_send_is_refused_not_guessed(update, condition):
+    table = MemoryLedger()
+    request = {"ConditionExpression": condition} if condition else {}
+    with pytest.raises(NotImplementedError):
+        table.table.update_item(
+            Key={PARTITION_KEY: "k", SORT_KEY: "V#1"},
+            UpdateExpression=update,
+            ExpressionAttributeNames={"#a": "a"},
+            ExpressionAttributeValues={":v": 1},
+            **request,
+        )
