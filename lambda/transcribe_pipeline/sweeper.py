@@ -239,9 +239,12 @@ def _sweep_item(
         if announce_item is None:
             report.unannounced.append(key)
             return False
-        announce_item(item)
-        report.announced.append(key)
-        return True
+        # What the announcer sent: nothing when another invocation holds the item's claim.
+        if announce_item(item):
+            report.announced.append(key)
+            return True
+        report.unannounced.append(key)
+        return False
     return False
 
 

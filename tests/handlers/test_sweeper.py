@@ -456,7 +456,12 @@ def test_a_final_item_with_a_pending_notice_is_handed_to_the_announcer(
         },
     )
     handed: list[dict[str, Any]] = []
-    monkeypatch.setattr(sweeper_handler, "announce_item", handed.append)
+
+    def announce(item: dict[str, Any]) -> tuple[str, ...]:
+        handed.append(item)
+        return (NOTICE,)
+
+    monkeypatch.setattr(sweeper_handler, "announce_item", announce)
 
     # When the sweep runs
     report = sweeper_handler.handler(scheduled_event(), context)
