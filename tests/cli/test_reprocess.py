@@ -72,8 +72,10 @@ def test_reprocess_sends_the_versions_object_created_event_to_the_start_queue(fa
     assert detail["object"]["etag"] == obj.etag
     assert detail["object"]["size"] == obj.size
     assert schema.padded_sequencer(detail["object"]["sequencer"]) == recorded[schema.SEQUENCER]
-    # The start function reads it as this very version.
-    assert uploaded_object(json.dumps(event)) == obj
+    # The start function reads it as this very version, with the ledger's sequencer.
+    upload = uploaded_object(json.dumps(event))
+    assert upload.obj == obj
+    assert upload.sequencer == recorded[schema.SEQUENCER]
 
 
 def test_reprocess_is_remembered_for_wait(fake_pipeline):
