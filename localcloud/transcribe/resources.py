@@ -116,6 +116,31 @@ def _page(
     return page, _encode_token(start + limit) if more else None
 
 
+def _listed(account_id: str, region: str, kind: str, name_contains: str | None) -> list[Any]:
+    """A table's entries sorted by name, those whose name contains ``name_contains`` (any case)."""
+    needle = name_contains.lower() if name_contains else None
+    with _lock:
+        entries = list(_table(account_id, region, kind).values())
+    return sorted(
+        (e for e in entries if needle is None or needle in e.name.lower()), key=lambda e: e.name
+    )
+
+
+def _listing(field: str, entries: list[dict[str, Any]], token: str | None) -> dict[str, Any]:
+    """A List* response: the page under ``field``, and NextToken when there is more."""
+    response: dict[str, Any] = {field: entries}
+    if token:
+        response["NextToken"] = token
+    return response
+
+
+def _delete(account_id: str, region: str, kind: str, name: str, not_found: str) -> None:
+    """Delete* of a named resource; BadRequestError(not_found) when there is none."""
+    with _lock:
+        if _table(account_id, region, kind).pop(name, None) is None:
+            raise BadRequestError(not_found)
+
+
 def _encode_token(offset: int) -> str:
     return base64.urlsafe_b64encode(f"localcloud-resources-v1:{offset}".encode()).decode()
 
@@ -223,28 +248,14 @@ def list_vocabulary_filters(
     max_results: int | None,
 ) -> dict[str, Any]:
     """ListVocabularyFilters: by name, NameContains not case sensitive."""
-    needle = name_contains.lower() if name_contains else None
-    with _lock:
-        entries = sorted(
-            (
-                f
-                for f in _table(account_id, region, "vocabulary_filters").values()
-                if needle is None or needle in f.name.lower()
-            ),
-            key=lambda f: f.name,
-        )
-    page, token = _page(entries, next_token, max_results)
-    response: dict[str, Any] = {"VocabularyFilters": [f.summary() for f in page]}
-    if token:
-        response["NextToken"] = token
-    return response
+    filters = _listed(account_id, region, "vocabulary_filters", name_contains)
+    page, token = _page(filters, next_token, max_results)
+    return _listing("VocabularyFilters", [f.summary() for f in page], token)
 
 
 def delete_vocabulary_filter(account_id: str, region: str, name: str) -> None:
     """DeleteVocabularyFilter."""
-    with _lock:
-        if _table(account_id, region, "vocabulary_filters").pop(name, None) is None:
-            raise BadRequestError(FILTER_NOT_FOUND)
+    _delete(account_id, region, "vocabulary_filters", name, FILTER_NOT_FOUND)
 
 
 # --- language models -----------------------------------------------------------------------
@@ -301,26 +312,15 @@ def list_language_models(
     max_results: int | None,
 ) -> dict[str, Any]:
     """ListLanguageModels: by name, filtered by StatusEquals and NameContains."""
-    needle = name_contains.lower() if name_contains else None
-    with _lock:
-        entries = sorted(
-            (
-                m
-                for m in _table(account_id, region, "language_models").values()
-                if (status is None or m.status == status)
-                and (needle is None or needle in m.name.lower())
-            ),
-            key=lambda m: m.name,
-        )
-    page, token = _page(entries, next_token, max_results)
-    response: dict[str, Any] = {"Models": [m.describe() for m in page]}
-    if token:
-        response["NextToken"] = token
-    return response
+    models = [
+        m
+        for m in _listed(account_id, region, "language_models", name_contains)
+        if status is None or m.status == status
+    ]
+    page, token = _page(models, next_token, max_results)
+    return _listing("Models", [m.describe() for m in page], token)
 
 
 def delete_language_model(account_id: str, region: str, name: str) -> None:
     """DeleteLanguageModel."""
-    with _lock:
-        if _table(account_id, region, "language_models").pop(name, None) is None:
-            raise BadRequestError(MODEL_NOT_FOUND)
+    _delete(account_id, region, "language_models", name, MODEL_NOT_FOUND)
