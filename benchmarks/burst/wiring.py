@@ -22,16 +22,7 @@ from typing import TYPE_CHECKING
 
 from benchmarks.burst.memory_table import MemoryTable
 from benchmarks.burst.scenario import SETTINGS
-from transcribe_pipeline.ledger_schema import (
-    OPEN,
-    OPEN_INDEX,
-    OPEN_SINCE,
-    PARTITION_KEY,
-    SORT_KEY,
-    STATE,
-    STATE_INDEX,
-    STATE_INDEX_SORT_KEY,
-)
+from transcribe_pipeline.ledger_schema import table_keys_and_indexes
 from transcribe_pipeline.sweeper import SweepReport, sweep
 
 if TYPE_CHECKING:
@@ -47,12 +38,13 @@ class MemoryLedger(MemoryTable):
     """The ledger table in memory: ledger_schema's keys and both of its indexes."""
 
     def __init__(self) -> None:
-        super().__init__(
-            TABLE,
-            PARTITION_KEY,
-            SORT_KEY,
-            indexes={OPEN_INDEX: (OPEN, OPEN_SINCE), STATE_INDEX: (STATE, STATE_INDEX_SORT_KEY)},
-        )
+        shape = table_keys_and_indexes()
+        partition, sort = (key["AttributeName"] for key in shape["KeySchema"])
+        indexes = {
+            index["IndexName"]: tuple(key["AttributeName"] for key in index["KeySchema"])
+            for index in shape["GlobalSecondaryIndexes"]
+        }
+        super().__init__(TABLE, partition, sort, indexes=indexes)
 
 
 def run_sweep(sim: Simulation, process: SweepProcess) -> SweepReport:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 # The table's primary key: the source object's key (decoded, exactly as S3 stores it) and the
 # item's kind within that key.
@@ -114,3 +115,34 @@ def version_sort_key(sequencer: str) -> str:
 def iso_time(moment: datetime) -> str:
     """A time as the ledger writes it: UTC, fixed width, so that times compare as text."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def table_keys_and_indexes() -> dict[str, Any]:
+    """The table's key, index and attribute definitions, as CreateTable takes them.
+
+    The same shape as CloudFormation's ``AWS::DynamoDB::Table`` properties: what tests, the
+    local cloud's checks and the burst model create; the stack declares the same with CDK
+    (stacks/ledger.py, checked against this in tests/infra/test_ledger.py).
+    """
+    indexed = (PARTITION_KEY, SORT_KEY, OPEN, OPEN_SINCE, STATE, STATE_INDEX_SORT_KEY)
+    return {
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in indexed],
+        "KeySchema": [
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": partition, "KeyType": "HASH"},
+                    {"AttributeName": sort, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, partition, sort in (
+                (OPEN_INDEX, OPEN, OPEN_SINCE),
+                (STATE_INDEX, STATE, STATE_INDEX_SORT_KEY),
+            )
+        ],
+    }

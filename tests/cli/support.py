@@ -16,15 +16,8 @@ from transcribe_pipeline import stack_outputs as output
 from transcribe_pipeline.keys import S3Object, job_name_for
 from transcribe_pipeline.layout import failure_key, transcript_key
 from transcribe_pipeline.ledger_schema import (
-    OPEN,
-    OPEN_INDEX,
-    OPEN_SINCE,
-    PARTITION_KEY,
-    SORT_KEY,
-    STATE,
-    STATE_INDEX,
-    STATE_INDEX_SORT_KEY,
     State,
+    table_keys_and_indexes,
 )
 from transcribe_pipeline.stack_outputs import StackOutputs
 
@@ -33,35 +26,10 @@ REGION = "us-east-1"
 PREFIX = "tp-"
 
 
-def _index(name: str, partition: str, sort: str) -> dict[str, Any]:
-    return {
-        "IndexName": name,
-        "KeySchema": [
-            {"AttributeName": partition, "KeyType": "HASH"},
-            {"AttributeName": sort, "KeyType": "RANGE"},
-        ],
-        "Projection": {"ProjectionType": "ALL"},
-    }
-
-
 # The ledger's keys and indexes as stacks/ledger.py declares them.
 LEDGER_TABLE = {
     "Type": "AWS::DynamoDB::Table",
-    "Properties": {
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": name, "AttributeType": "S"}
-            for name in (PARTITION_KEY, SORT_KEY, OPEN, OPEN_SINCE, STATE, STATE_INDEX_SORT_KEY)
-        ],
-        "KeySchema": [
-            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
-            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
-        ],
-        "GlobalSecondaryIndexes": [
-            _index(OPEN_INDEX, OPEN, OPEN_SINCE),
-            _index(STATE_INDEX, STATE, STATE_INDEX_SORT_KEY),
-        ],
-    },
+    "Properties": {"BillingMode": "PAY_PER_REQUEST", **table_keys_and_indexes()},
 }
 # The outputs every deployment of the stack has, over the same kinds of resources the real
 # stack creates (the CLI calls no function, so their names are plain values).

@@ -26,15 +26,10 @@ from tests.handlers.events import SAMPLE_SEQUENCER, object_created, sample_text,
 from transcribe_pipeline.ledger import Ledger, Version
 from transcribe_pipeline.ledger_schema import (
     HEAD_SORT_KEY,
-    OPEN,
-    OPEN_INDEX,
-    OPEN_SINCE,
     PARTITION_KEY,
     SORT_KEY,
-    STATE,
-    STATE_INDEX,
-    STATE_INDEX_SORT_KEY,
     VERSION_SORT_KEY_PREFIX,
+    table_keys_and_indexes,
 )
 from transcribe_pipeline.outcome_events import EVENT_SOURCE
 
@@ -283,29 +278,8 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
 
 def create_ledger_table() -> None:
     """The ledger table as the stack declares it: its key and both indexes (ledger_schema)."""
-    names = (PARTITION_KEY, SORT_KEY, OPEN, OPEN_SINCE, STATE, STATE_INDEX_SORT_KEY)
     boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName=LEDGER_TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in names],
-        KeySchema=[
-            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
-            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": index,
-                "KeySchema": [
-                    {"AttributeName": partition, "KeyType": "HASH"},
-                    {"AttributeName": sort, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index, partition, sort in (
-                (OPEN_INDEX, OPEN, OPEN_SINCE),
-                (STATE_INDEX, STATE, STATE_INDEX_SORT_KEY),
-            )
-        ],
+        TableName=LEDGER_TABLE, BillingMode="PAY_PER_REQUEST", **table_keys_and_indexes()
     )
 
 

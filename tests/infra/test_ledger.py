@@ -18,6 +18,7 @@ from transcribe_pipeline.ledger_schema import (
     STATE,
     STATE_INDEX,
     STATE_INDEX_SORT_KEY,
+    table_keys_and_indexes,
 )
 
 KEY_ARN = {"Fn::GetAtt": ["EncryptionKey1B843E66", "Arn"]}
@@ -124,3 +125,21 @@ def test_the_stack_outputs_the_ledger_table_name(template: Template):
     logical_id, _ = ledger(template)
 
     assert template.to_json()["Outputs"][output.LEDGER_TABLE_NAME]["Value"] == {"Ref": logical_id}
+
+
+def test_the_stack_declares_the_keys_and_indexes_every_other_user_of_the_schema_creates(
+    template: Template,
+):
+    # Tests, the CLI's stand-in stack and the burst model create the table from
+    # ledger_schema.table_keys_and_indexes(): the stack must declare exactly that.
+    _, table = ledger(template)
+    declared = table["Properties"]
+    expected = table_keys_and_indexes()
+
+    assert declared["KeySchema"] == expected["KeySchema"]
+    assert sorted(declared["GlobalSecondaryIndexes"], key=lambda i: i["IndexName"]) == sorted(
+        expected["GlobalSecondaryIndexes"], key=lambda i: i["IndexName"]
+    )
+    assert sorted(declared["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
+        expected["AttributeDefinitions"], key=lambda a: a["AttributeName"]
+    )
