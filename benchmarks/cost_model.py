@@ -3,8 +3,9 @@
 Per file: the S3 upload event goes through EventBridge (free: AWS service event) to the
 start queue (SQS send, receive, delete), the start function (one invocation) starts a job;
 Transcribe reads the media and writes its JSON; the job-state event (free) invokes the
-state function, which reads the JSON and writes the transcript. Request counts below are
-the model's assumptions (from lambda/transcribe_pipeline/*.py); Lambda durations are the
+state function, which reads the JSON, writes the readable outputs, records the outcome in the
+ledger and puts one outcome event. Request counts below are the model's assumptions (counted
+from one upload's path through the functions against moto); Lambda durations are the
 ones measured on the local cloud (a stand-in: real Lambda at 256 MB arm64 will differ).
 Fixed monthly costs that do not depend on the number of files (the scheduled sweeper,
 Lambda's idle SQS long polling) are reported separately. Prices: benchmarks/prices.py.
@@ -22,8 +23,17 @@ MEMORY_GB = 256 / 1024
 PER_FILE = {
     "lambda_invocations": 2,  # start_transcription (batches of up to 10: 1 is the worst case)
     "sqs_requests": 3,  # SendMessage (EventBridge target), ReceiveMessage, DeleteMessage
-    "s3_tier1": 4,  # PUT upload, PUT Transcribe JSON, PUT transcript, COPY (one subtitle format)
+    # PUT upload; Transcribe's <job>.json, .srt, .vtt; our .txt, .json, .srt, .vtt
+    "s3_tier1": 8,
     "s3_tier2": 3,  # GET media (Transcribe), HEAD source, GET Transcribe JSON
+    # The ledger (docs/ledger.md), per file: 6 writes of the version item (receive, started,
+    # the outcome, the announcement's claim, sent, settled), 1 of the head, and a transaction
+    # (the outcome with the head's condition check: 2 items at twice the standard cost) = 11
+    # write units on the table; the version item is in both indexes while open, so each of
+    # its writes is written again to each index that holds it: about 11 more.
+    "dynamodb_write_units": 22,
+    "dynamodb_read_units": 3,  # GetItem x2 and Query x1 (items under 4 KB)
+    "custom_events": 1,  # the outcome event (PutEvents on the default bus)
 }
 DEFAULT_DURATION_MS = 1000.0  # used only when no measured duration is available
 SWEEP_INTERVAL_MINUTES = 15  # stacks/config.py default
@@ -48,7 +58,12 @@ def per_file(
         / 1e6,
         "lambda_gb_s": MEMORY_GB * invocation_ms / 1000 * usd("lambda_arm64_gb_second"),
         "sqs": PER_FILE["sqs_requests"] * usd("sqs_standard_requests_per_million") / 1e6,
-        "eventbridge": 2 * usd("eventbridge_aws_service_events"),
+        "eventbridge": 2 * usd("eventbridge_aws_service_events")
+        + PER_FILE["custom_events"] * usd("eventbridge_custom_events_per_million") / 1e6,
+        "dynamodb": PER_FILE["dynamodb_write_units"]
+        * usd("dynamodb_on_demand_wru_per_million")
+        / 1e6
+        + PER_FILE["dynamodb_read_units"] * usd("dynamodb_on_demand_rru_per_million") / 1e6,
         "s3_requests": PER_FILE["s3_tier1"] * usd("s3_standard_put_copy_post_list_per_1000") / 1e3
         + PER_FILE["s3_tier2"] * usd("s3_standard_get_head_per_1000") / 1e3,
         "s3_output_storage_month": output_gb * usd("s3_standard_storage_gb_month"),

@@ -4,7 +4,8 @@ Prices change. Every entry records where it came from and when it was read; re-c
 one against its official pricing page before quoting a figure (official pages:
 https://aws.amazon.com/transcribe/pricing/, https://aws.amazon.com/lambda/pricing/,
 https://aws.amazon.com/sqs/pricing/, https://aws.amazon.com/s3/pricing/,
-https://aws.amazon.com/eventbridge/pricing/). Free tiers are ignored on purpose.
+https://aws.amazon.com/eventbridge/pricing/, https://aws.amazon.com/dynamodb/pricing/on-demand/).
+Free tiers are ignored on purpose.
 """
 
 from __future__ import annotations
@@ -84,6 +85,30 @@ PRICES: dict[str, Price] = {
         "source": "https://aws.amazon.com/s3/pricing/",
         "source_dated": "not retrieved in this session; long-standing list price, re-check",
         "checked_on": CHECKED_ON,
+    },
+    "eventbridge_custom_events_per_million": {
+        "usd": 1.00,
+        "unit": "1,000,000 custom events put on an event bus (each 64 KB chunk is one event)",
+        "source": "https://aws.amazon.com/eventbridge/pricing/",
+        "source_dated": "not dated on the page; long-standing list price, re-check",
+        "checked_on": CHECKED_ON,
+    },
+    "dynamodb_on_demand_wru_per_million": {
+        "usd": 0.625,
+        "unit": "1,000,000 write request units, on-demand, standard table class (1 KB each)",
+        "source": "https://aws.amazon.com/dynamodb/pricing/on-demand/ (as tabulated in "
+        "https://airbyte.com/data-engineering-resources/dynamodb-pricing, after the "
+        "November 2024 reduction)",
+        "source_dated": "2025-07-21",
+        "checked_on": "2026-12-01",
+    },
+    "dynamodb_on_demand_rru_per_million": {
+        "usd": 0.125,
+        "unit": "1,000,000 read request units, on-demand, standard table class (4 KB each)",
+        "source": "https://aws.amazon.com/dynamodb/pricing/on-demand/ (as tabulated in "
+        "https://airbyte.com/data-engineering-resources/dynamodb-pricing)",
+        "source_dated": "2025-07-21",
+        "checked_on": "2026-12-01",
     },
     "eventbridge_aws_service_events": {
         "usd": 0.0,
