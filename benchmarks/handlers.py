@@ -12,18 +12,21 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from transcribe_pipeline import environment as names
+
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_DIR = ROOT / "lambda"
 HANDLERS = ("start_transcription", "job_state_change", "sweeper")
 # What the stack passes (lambda/transcribe_pipeline/settings.py reads these at cold start).
 FUNCTION_ENV = {
-    "INPUT_BUCKET": "bench-input",
-    "OUTPUT_BUCKET": "bench-output",
-    "JOB_NAME_PREFIX": "bench",
-    "LANGUAGE_CODE": "en-US",
-    "IDENTIFY_LANGUAGE": "false",
-    "SHOW_SPEAKER_LABELS": "false",
-    "MAX_SPEAKER_LABELS": "2",
+    names.INPUT_BUCKET: "bench-input",
+    names.OUTPUT_BUCKET: "bench-output",
+    names.JOB_NAME_PREFIX: "bench",
+    names.LANGUAGE_CODE: "en-US",
+    names.IDENTIFY_LANGUAGE: "false",
+    names.SHOW_SPEAKER_LABELS: "false",
+    names.MAX_SPEAKER_LABELS: "2",
+    names.LEDGER_TABLE: "bench-ledger",
     "POWERTOOLS_SERVICE_NAME": "bench",
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "AWS_REGION": "us-east-1",

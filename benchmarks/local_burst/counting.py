@@ -22,6 +22,13 @@ from transcribe_pipeline.layout import (
     transcript_key,
 )
 from transcribe_pipeline.limits import START_CALLS_PER_SECOND
+from transcribe_pipeline.starter import Outcome
+
+# What the start function logs for a redelivered upload event (lambda/start_transcription.py).
+_DUPLICATE_MESSAGES = frozenset(
+    f"Transcription job {outcome.value}"
+    for outcome in (Outcome.ALREADY_HANDLED, Outcome.ALREADY_STARTED)
+)
 
 
 def _log_messages(endpoint: LocalEndpoint, function: str) -> list[dict[str, Any] | str]:
@@ -76,7 +83,8 @@ def count(burst: Burst, reference: str, seed: int) -> dict[str, Any]:
     }  # fmt: skip
 
     # The start function logs one line per record it handled; a redelivered event finds its
-    # job there (ConflictException) and logs "already-started": one per duplicate delivery.
+    # version handled in the ledger ("already-handled") or, if the start was not recorded, its
+    # job there ("already-started"): one such line per duplicate delivery.
     logs = {
         role: _log_messages(endpoint, function)
         for role, function in (("start", res.start_function),
@@ -86,7 +94,7 @@ def count(burst: Burst, reference: str, seed: int) -> dict[str, Any]:
     already_started = [
         str(line.get("job_name"))
         for line in logs["start"]
-        if isinstance(line, dict) and line.get("message") == "Transcription job already-started"
+        if isinstance(line, dict) and line.get("message") in _DUPLICATE_MESSAGES
     ]
     duplicated_names = {burst.job_name(k) for k in plan.duplicated}
     duplicates_delivered = sum(name in duplicated_names for name in already_started)
