@@ -23,6 +23,7 @@ from typing import Any
 from moto.awslambda.utils import get_backend as get_lambda_backend
 from moto.events.models import EventsBackend, events_backends
 from moto.s3 import notifications as s3_notifications
+from moto.s3.models import S3Backend
 
 from localcloud import event_targets, lambda_invoke
 from transcribe_pipeline.keys import encode_event_key
@@ -35,6 +36,8 @@ class _State:
     originals: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     sequencer: int = 0
+    # Set while moto completes a multipart upload (see _complete_multipart_upload).
+    completing: threading.local = field(default_factory=threading.local)
 
 
 _state = _State()
@@ -49,10 +52,36 @@ def install() -> None:
             "_send_event_bridge_message": s3_notifications._send_event_bridge_message,
             "_get_s3_event": s3_notifications._get_s3_event,
             "_invoke_awslambda": s3_notifications._invoke_awslambda,
+            "send_event": s3_notifications.send_event,
+            "complete_multipart_upload": S3Backend.complete_multipart_upload,
         }
         s3_notifications._send_event_bridge_message = _send_s3_event_bridge_message
         s3_notifications._get_s3_event = _get_s3_event
         s3_notifications._invoke_awslambda = _invoke_s3_notification_lambda
+        s3_notifications.send_event = _send_event
+        S3Backend.complete_multipart_upload = _complete_multipart_upload  # type: ignore[method-assign]
+
+
+def _complete_multipart_upload(self: S3Backend, *args: Any, **kwargs: Any) -> Any:
+    """moto's, without the PutObject event of the object it stores on the way.
+
+    moto completes an upload by calling its own put_object (which sends "ObjectCreated:Put")
+    and then sends "ObjectCreated:CompleteMultipartUpload": two events, two sequencers, for
+    one object version. S3 sends the second only.
+    """
+    _state.completing.active = True
+    try:
+        return _state.originals["complete_multipart_upload"](self, *args, **kwargs)
+    finally:
+        _state.completing.active = False
+
+
+def _send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+    if getattr(_state.completing, "active", False) and (
+        event_name == s3_notifications.S3NotificationEvent.OBJECT_CREATED_PUT_EVENT
+    ):
+        return
+    _state.originals["send_event"](account_id, event_name, bucket, key)
 
 
 def _get_s3_event(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -110,3 +111,39 @@ def test_s3_notification_records_use_the_same_encoding(cloud: Any) -> None:
     keys = [r["s3"]["object"]["key"] for r in records]
     assert sorted(keys) == sorted(encode_event_key(k) for k in KEYS)
     assert sorted(decode_event_key(k) for k in keys) == sorted(KEYS)
+
+
+def test_a_multipart_upload_is_one_object_created_event(cloud: Any) -> None:
+    # moto stores a completed multipart upload with its own PutObject, whose event would be a
+    # second "Object Created" (another sequencer) for the same version: S3 sends one
+    bucket = f"in-{uuid.uuid4().hex[:10]}"
+    cloud.s3.create_bucket(Bucket=bucket)
+    cloud.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    cloud.s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    name, _ = rule(cloud, {"source": ["aws.s3"], "detail": {"bucket": {"name": [bucket]}}})
+    queue_url, queue_arn = cloud.queue()
+    cloud.events.put_targets(Rule=name, Targets=[{"Id": "q", "Arn": queue_arn}])
+
+    upload = cloud.s3.create_multipart_upload(Bucket=bucket, Key="big.wav")["UploadId"]
+    part = cloud.s3.upload_part(
+        Bucket=bucket, Key="big.wav", UploadId=upload, PartNumber=1, Body=b"x" * 5 * 1024**2
+    )
+    done = cloud.s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="big.wav",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+
+    messages = cloud.receive(queue_url, count=1)
+    time.sleep(2)  # long enough for a second event of the same upload to arrive
+    messages += cloud.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    )
+    events = [json.loads(m["Body"]) for m in messages]
+    created = [e for e in events if e["detail-type"] == "Object Created"]
+    assert [(e["detail"]["reason"], e["detail"]["object"]["version-id"]) for e in created] == [
+        ("CompleteMultipartUpload", done["VersionId"])
+    ]
