@@ -285,14 +285,15 @@ def markdown(summary: dict[str, Any]) -> str:
             "re-check them), free tiers ignored,",
             "Lambda durations measured on the local cloud as a stand-in for 256 MB arm64.",
             "",
-            "| File length | Lambda requests | Lambda GB-s | SQS | EventBridge | S3 requests "
-            "| S3 storage (1 month) | Pipeline total | Transcribe |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| File length | Lambda requests | Lambda GB-s | SQS | EventBridge | DynamoDB (ledger) "
+            "| S3 requests | S3 storage (1 month) | Pipeline total | Transcribe |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in cost["rows"]:
             h = r["per_hour_of_audio_usd"]
-            keys = ("lambda_requests", "lambda_gb_s", "sqs", "eventbridge", "s3_requests",
-                    "s3_output_storage_month", "pipeline_total", "transcribe")  # fmt: skip
+            keys = ("lambda_requests", "lambda_gb_s", "sqs", "eventbridge", "dynamodb",
+                    "s3_requests", "s3_output_storage_month", "pipeline_total",
+                    "transcribe")  # fmt: skip
             lines.append(f"| {r['file_minutes']} min | " + " | ".join(f"{h[k]:.6f}" for k in keys)
                          + " |")  # fmt: skip
         lines += [
