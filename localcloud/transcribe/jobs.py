@@ -7,8 +7,6 @@ S3, events or recognition calls: those re-enter moto, and other requests must pr
 
 from __future__ import annotations
 
-import base64
-import binascii
 import itertools
 import logging
 import threading
@@ -18,13 +16,15 @@ from typing import Any
 
 from localcloud.transcribe import s3
 from localcloud.transcribe.errors import (
-    BadRequestError,
     ConflictError,
     LimitExceededError,
     NotFoundError,
 )
+from localcloud.transcribe.pagination import decode_token, encode_token
 
 LOG = logging.getLogger(__name__)
+# What this module's NextToken values page (localcloud/transcribe/pagination.py).
+_TOKEN_KIND = "localcloud-v1"
 
 # Creation order of jobs, process-wide: job tables outlive a service that install()
 # replaces, and listings sort on it.
@@ -274,7 +274,7 @@ class JobTable:
         max_results: int | None,
     ) -> dict[str, Any]:
         """One page of ListTranscriptionJobs: newest first, with a NextToken if more follow."""
-        after = _decode_token(next_token) if next_token else None
+        after = decode_token(_TOKEN_KIND, next_token) if next_token else None
         limit = max_results or DEFAULT_PAGE_SIZE
         needle = name_contains.lower() if name_contains else None  # not case sensitive
         with self._lock:
@@ -294,7 +294,7 @@ class JobTable:
         if status:
             response["Status"] = status
         if len(jobs) > limit:
-            response["NextToken"] = _encode_token(page[-1].seq)
+            response["NextToken"] = encode_token(_TOKEN_KIND, page[-1].seq)
         return response
 
     def delete(self, account_id: str, region: str, name: str) -> None:
@@ -344,17 +344,3 @@ class JobTable:
             f": {outcome.failure_reason}" if outcome.failure_reason else "",
         )
         return ended
-
-
-def _encode_token(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"localcloud-v1:{seq}".encode()).decode()
-
-
-def _decode_token(token: str) -> int:
-    try:
-        prefix, _, seq = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if prefix == "localcloud-v1":
-            return int(seq)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        LOG.debug("bad NextToken %r", token)
-    raise BadRequestError("The NextToken is not valid. Check the token and try your request again.")

@@ -13,9 +13,6 @@ GetVocabulary answers (docs/transcribe-features.md, "Missing resources").
 
 from __future__ import annotations
 
-import base64
-import binascii
-import logging
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -24,6 +21,7 @@ from typing import Any
 
 from localcloud.transcribe import s3
 from localcloud.transcribe.errors import MEDIA_ACCESS_MESSAGE, BadRequestError, ConflictError
+from localcloud.transcribe.pagination import decode_token, encode_token
 
 FILTER_NOT_FOUND = (
     "The requested vocabulary filter couldn't be found. Check the vocabulary filter name and "
@@ -42,7 +40,9 @@ MODEL_EXISTS = (
 # List operations return 5 entries per page without MaxResults, as ListTranscriptionJobs.
 DEFAULT_PAGE_SIZE = 5
 
-LOG = logging.getLogger(__name__)
+# What this module's NextToken values page (localcloud/transcribe/pagination.py).
+_TOKEN_KIND = "localcloud-resources-v1"
+
 _lock = threading.Lock()
 
 
@@ -109,11 +109,11 @@ def _page(
     entries: list[Any], next_token: str | None, max_results: int | None
 ) -> tuple[list[Any], str | None]:
     """One page of entries sorted by name, and the token of the next one."""
-    start = _decode_token(next_token) if next_token else 0
+    start = decode_token(_TOKEN_KIND, next_token) if next_token else 0
     limit = max_results or DEFAULT_PAGE_SIZE
     page = entries[start : start + limit]
     more = start + limit < len(entries)
-    return page, _encode_token(start + limit) if more else None
+    return page, encode_token(_TOKEN_KIND, start + limit) if more else None
 
 
 def _listed(account_id: str, region: str, kind: str, name_contains: str | None) -> list[Any]:
@@ -139,20 +139,6 @@ def _delete(account_id: str, region: str, kind: str, name: str, not_found: str) 
     with _lock:
         if _table(account_id, region, kind).pop(name, None) is None:
             raise BadRequestError(not_found)
-
-
-def _encode_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"localcloud-resources-v1:{offset}".encode()).decode()
-
-
-def _decode_token(token: str) -> int:
-    try:
-        prefix, _, offset = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if prefix == "localcloud-resources-v1":
-            return int(offset)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        LOG.debug("bad NextToken %r", token)
-    raise BadRequestError("The NextToken is not valid. Check the token and try your request again.")
 
 
 # --- vocabulary filters ------------------------------------------------------------------
