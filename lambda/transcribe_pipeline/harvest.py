@@ -29,7 +29,7 @@ from transcribe_pipeline.ledger_schema import BACKFILL_SEQUENCER, State
 from transcribe_pipeline.profiles import SUBTITLE_FORMATS, profile_for_key
 from transcribe_pipeline.readable import readable_outputs, transcript_text, write_outputs
 from transcribe_pipeline.records import write_failure
-from transcribe_pipeline.redaction import result_files, unredacted_outputs
+from transcribe_pipeline.redaction import ResultFiles, result_files, unredacted_outputs
 from transcribe_pipeline.settings import Settings
 from transcribe_pipeline.transcript import TranscriptError
 from transcribe_pipeline.words import result_words
@@ -181,10 +181,7 @@ def write_job_outputs(
         return _Written(State.FAILED, (key,), reason, language)
     # With redaction, everything under transcripts/ comes from the redacted result.
     files = result_files(job_name, job, settings.job_for(source.key))
-    result = _read_result(s3, settings.output_bucket, files.readable)
-    unredacted = (
-        _read_result(s3, settings.output_bucket, files.unredacted) if files.unredacted else None
-    )
+    result, unredacted = _read_results(s3, settings.output_bucket, files)
     try:
         written = write_transcript_state(
             s3, settings, source, job_name=job_name, language=language, result=result,
@@ -301,10 +298,7 @@ def repair_outputs(
     metadata = {JOB_NAME_META: current.job or ""}
     if current.state is State.TRANSCRIBED and current.job:
         files = result_files(current.job, {}, settings.job_for(source.key))
-        result = _read_result(s3, settings.output_bucket, files.readable)
-        unredacted = (
-            _read_result(s3, settings.output_bucket, files.unredacted) if files.unredacted else None
-        )
+        result, unredacted = _read_results(s3, settings.output_bucket, files)
         write_transcript_state(
             s3, settings, source, job_name=current.job, language=current.language,
             result=result, metadata=metadata, unredacted=unredacted,
@@ -410,6 +404,13 @@ def _metadata(s3: Any, bucket: str, key: str) -> dict[str, str] | None:
             return None
         raise
     return dict(head.get("Metadata", {}))
+
+
+def _read_results(s3: Any, bucket: str, files: ResultFiles) -> tuple[Any, Any]:
+    """The result the readable outputs come from, and the unredacted one (None without it)."""
+    readable = _read_result(s3, bucket, files.readable)
+    unredacted = _read_result(s3, bucket, files.unredacted) if files.unredacted else None
+    return readable, unredacted
 
 
 def _read_result(s3: Any, bucket: str, key: str) -> Any:
